@@ -1,0 +1,125 @@
+"""The world: an env's mutable state plus the tools that read and change it.
+
+A world is what a sandbox hosts. It is built inside the sandbox from a ``WorldSpec`` (an import path and a
+JSON config), so the same spec gives the same world in-process, in a subprocess or in a container.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentgym.tools import Tool, ToolArgumentError, ToolSpec
+from agentgym.types import ToolCall, ToolResult
+
+
+class WorldSpec(BaseModel):
+    """How to build a world: ``factory`` is ``"module:attr"`` (a World subclass or a callable taking the
+    config), ``config`` is JSON data (the task's initial state, task-supplied tool source, ...)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    factory: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+def to_content(value: Any) -> str:
+    """A tool's return value as the text a model reads."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+class World:
+    """State plus tools. Subclasses declare tools as methods decorated with ``@tool``.
+
+    ``state`` must stay JSON-serialisable: snapshots are JSON, and the process and docker sandboxes send
+    them over the wire.
+    """
+
+    tools: ClassVar[dict[str, Tool]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, Tool] = {}
+        for klass in reversed(cls.__mro__):
+            for attr in vars(klass).values():
+                t = getattr(attr, "tool", None)
+                if isinstance(t, Tool):
+                    found[t.name] = t
+        cls.tools = found
+
+    def __init__(self, state: dict[str, Any] | None = None, config: dict[str, Any] | None = None):
+        self.config = config or {}
+        self.initial_state = copy.deepcopy(state or {})
+        self.state: dict[str, Any] = copy.deepcopy(self.initial_state)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> World:
+        return cls(state=config.get("state"), config=config)
+
+    def tool_specs(self) -> list[ToolSpec]:
+        return [t.spec for t in self.tools.values()]
+
+    def call(self, call: ToolCall) -> ToolResult:
+        """Run one tool call. Never raises for bad input: failures become tool errors."""
+        t = self.tools.get(call.name)
+        if t is None:
+            known = ", ".join(sorted(self.tools))
+            return ToolResult.model_construct(call_id=call.id, name=call.name, error="unknown_tool",
+                                              content=f"unknown tool '{call.name}'; available tools: {known}")
+        if call.parse_error:
+            return ToolResult.model_construct(call_id=call.id, name=call.name, error="malformed_call",
+                                              content=f"could not parse arguments for '{call.name}': "
+                                                      f"{call.parse_error}")
+        try:
+            args = t.validate(call.arguments)
+        except ToolArgumentError as exc:
+            return ToolResult.model_construct(call_id=call.id, name=call.name, error="invalid_arguments",
+                                              content=str(exc))
+        if "state" in t.injected:
+            args["state"] = self.state
+        try:
+            value = t.fn(self, **args) if t.takes_self else t.fn(**args)
+        except Exception as exc:  # the tool's own failure is part of the episode
+            return ToolResult.model_construct(call_id=call.id, name=call.name, error="tool_error",
+                                              content=f"{type(exc).__name__}: {exc}")
+        return ToolResult.model_construct(call_id=call.id, name=call.name, content=to_content(value), error=None)
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy(self.state)
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.state = copy.deepcopy(snapshot)
+
+    def reset(self) -> None:
+        self.state = copy.deepcopy(self.initial_state)
+
+
+def resolve(path: str) -> Any:
+    """Import ``"package.module:attribute"``."""
+    module, _, attr = path.partition(":")
+    if not attr:
+        raise ValueError(f"expected 'module:attribute', got {path!r}")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def build_world(spec: WorldSpec) -> World:
+    factory: Any = resolve(spec.factory)
+    if isinstance(factory, type) and issubclass(factory, World):
+        return factory.from_config(spec.config)
+    world = factory(spec.config)
+    if not isinstance(world, World):
+        raise TypeError(f"world factory {spec.factory!r} returned {type(world).__name__}, not a World")
+    return world
+
+
+WorldFactory = Callable[[dict[str, Any]], World]

@@ -1,0 +1,1 @@
+"""Environment families shipped with agentgym, installed as ``agentgym.envs``."""

@@ -1,0 +1,1 @@
+"""Rubric engine, metrics and judges."""

@@ -1,0 +1,1 @@
+"""Task data shipped with agentgym: ``<env>/<split>.jsonl`` files (see README.md)."""
