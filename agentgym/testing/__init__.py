@@ -1,0 +1,1 @@
+"""Test support shipped with agentgym: loopback fake servers for what cannot run here."""
