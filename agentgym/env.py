@@ -33,8 +33,19 @@ from agentgym.simulators import UserSimulator, UserTurn
 from agentgym.spaces import AssistantMessageSpace, MessagesSpace
 from agentgym.taskstore import builtin_task_root, load_tasks, task_set_hash
 from agentgym.toolcall_parser import parse_tool_calls
-from agentgym.types import Message, NoiseEvent, Step, Task, ToolCall, ToolResult, Trajectory, Violation
-from agentgym.world import WorldSpec
+from agentgym.types import (
+    Message,
+    NoiseEvent,
+    Step,
+    Task,
+    ToolCall,
+    ToolResult,
+    Trajectory,
+    Usage,
+    Violation,
+    fast_construct,
+)
+from agentgym.world import WorldSpec, tool_result
 
 __all__ = ["AgentEnv", "Oracle", "ToolInterceptor", "Turn", "UserInterceptor", "derive_seed", "to_message"]
 
@@ -308,7 +319,7 @@ class AgentEnv(gymnasium.Env):
         self.messages = list(self.initial_messages)
         self.done = False
         self._started = True
-        obs = [m.model_dump() for m in self.initial_messages]
+        obs = [m.to_dict() for m in self.initial_messages]
         return obs, {"task_id": task.id, "episode_id": self.episode_id, "tools": self.tool_specs,
                      "max_turns": self.max_turns}
 
@@ -353,7 +364,7 @@ class AgentEnv(gymnasium.Env):
                 violations = self.check_tool_call(call, turn)
                 if violations:
                     turn.violations.extend(violations)
-                    turn.results[i] = ToolResult.model_construct(
+                    turn.results[i] = tool_result(
                         call_id=call.id, name=call.name, error="constraint",
                         content=self.blocked_call_message(call, violations))
                     continue
@@ -365,7 +376,7 @@ class AgentEnv(gymnasium.Env):
                 if injected is not None:
                     turn.results[i] = injected
                 elif self.session is None:
-                    turn.results[i] = ToolResult.model_construct(
+                    turn.results[i] = tool_result(
                         call_id=call.id, name=call.name, error="unknown_tool",
                         content=f"unknown tool '{call.name}'; this environment has no tools")
                 else:
@@ -407,8 +418,8 @@ class AgentEnv(gymnasium.Env):
         components = self.turn_reward(turn)
         terminated = turn.terminated
         truncated = not terminated and turn.index + 1 >= self.max_turns
-        step = Step.model_construct(
-            index=turn.index, action=turn.action, observation=observation, reward=0.0,
+        step = fast_construct(
+            Step, index=turn.index, action=turn.action, observation=observation, reward=0.0,
             reward_components=components, violations=turn.violations, noise=turn.noise,
             terminated=terminated, truncated=truncated, usage=_zero_usage(), tokens=None, info=turn.info)
         self.steps.append(step)
@@ -429,7 +440,7 @@ class AgentEnv(gymnasium.Env):
             reward = self.episode_reward(self.metrics)
             info["metrics"] = self.metrics
         step.reward = reward
-        return [m.model_dump() for m in observation], reward, terminated, truncated, info
+        return [m.to_dict() for m in observation], reward, terminated, truncated, info
 
     # ------------------------------------------------------------------ trajectories and branching
     def trajectory(self) -> Trajectory:
@@ -437,8 +448,8 @@ class AgentEnv(gymnasium.Env):
         if self.task is None:
             raise EpisodeNotStartedError()
         last = self.steps[-1] if self.steps else None
-        return Trajectory.model_construct(
-            id=self.episode_id, env=self.name, env_version=self.version, task=self.task,
+        return fast_construct(
+            Trajectory, id=self.episode_id, env=self.name, env_version=self.version, task=self.task,
             sample=self.sample, seed=self.episode_seed, policy="", initial_messages=self.initial_messages,
             tools=self.tool_specs, steps=self.steps, terminated=bool(last and last.terminated),
             truncated=bool(last and last.truncated), status="completed", error=None,
@@ -494,7 +505,5 @@ class AgentEnv(gymnasium.Env):
         super().close()
 
 
-def _zero_usage() -> Any:
-    from agentgym.types import Usage
-
-    return Usage.model_construct(prompt_tokens=0, completion_tokens=0, cost=0.0, latency_s=0.0, calls=0)
+def _zero_usage() -> Usage:
+    return fast_construct(Usage, prompt_tokens=0, completion_tokens=0, cost=0.0, latency_s=0.0, calls=0)

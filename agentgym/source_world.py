@@ -17,7 +17,7 @@ import jsonschema
 
 from agentgym.tools import ToolSpec
 from agentgym.types import ToolCall, ToolResult
-from agentgym.world import World, to_content
+from agentgym.world import World, to_content, tool_result
 
 
 class SourceWorld(World):
@@ -47,7 +47,7 @@ class SourceWorld(World):
 
     def call(self, call: ToolCall) -> ToolResult:
         def error(kind: str, text: str) -> ToolResult:
-            return ToolResult.model_construct(call_id=call.id, name=call.name, content=text, error=kind)
+            return tool_result(call_id=call.id, name=call.name, content=text, error=kind)
 
         if call.name not in self.specs or call.name not in self.functions:
             return error("unknown_tool", f"unknown tool '{call.name}'; available tools: "
@@ -67,4 +67,4 @@ class SourceWorld(World):
             value = fn(**kwargs)
         except Exception as exc:  # the tool's own failure is part of the episode
             return error("tool_error", f"{type(exc).__name__}: {exc}")
-        return ToolResult.model_construct(call_id=call.id, name=call.name, content=to_content(value), error=None)
+        return tool_result(call_id=call.id, name=call.name, content=to_content(value), error=None)

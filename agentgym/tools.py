@@ -71,6 +71,9 @@ def parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
                 continue
             description.append(line)
         elif section == "args":
+            if line.strip().startswith(":"):  # another Sphinx field (:returns:, :raises:)
+                section, current = "other", None
+                continue
             m = _ARG_LINE.match(line)
             indent = len(line) - len(line.lstrip())
             if m and (current is None or indent <= _arg_indent(lines, current)):

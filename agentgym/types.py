@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,23 @@ ErrorKind = Literal[
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def fast_construct(cls: type[_M], **fields: Any) -> _M:
+    """Build a model from already-valid data without validation, for the env's hot path.
+
+    ``model_construct`` costs ~20 µs per call (it walks defaults); this costs ~1 µs. Every field must be
+    given: callers are internal code that builds complete, trusted objects.
+    """
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
 
 
 def canonical_json(data: Any) -> str:
@@ -64,10 +81,8 @@ class ToolResult(_Model):
     error: ErrorKind | None = None
 
     def to_message(self) -> Message:
-        return Message.model_construct(
-            role="tool", content=self.content, tool_calls=[], tool_call_id=self.call_id,
-            name=self.name, error=self.error,
-        )
+        return fast_construct(Message, role="tool", content=self.content, tool_calls=[],
+                              tool_call_id=self.call_id, name=self.name, error=self.error)
 
 
 class Message(_Model):
@@ -79,6 +94,13 @@ class Message(_Model):
     tool_call_id: str | None = None
     name: str | None = None
     error: ErrorKind | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Same as ``model_dump()``, several times faster (observations are built on every step)."""
+        return {"role": self.role, "content": self.content,
+                "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments, "parse_error": c.parse_error}
+                               for c in self.tool_calls],
+                "tool_call_id": self.tool_call_id, "name": self.name, "error": self.error}
 
     def to_openai(self) -> dict[str, Any]:
         """The message as an OpenAI chat-completions request item."""
@@ -97,18 +119,18 @@ class Message(_Model):
 
     @classmethod
     def system(cls, content: str) -> Message:
-        return cls.model_construct(role="system", content=content, tool_calls=[], tool_call_id=None,
-                                   name=None, error=None)
+        return fast_construct(cls, role="system", content=content, tool_calls=[], tool_call_id=None,
+                              name=None, error=None)
 
     @classmethod
     def user(cls, content: str) -> Message:
-        return cls.model_construct(role="user", content=content, tool_calls=[], tool_call_id=None,
-                                   name=None, error=None)
+        return fast_construct(cls, role="user", content=content, tool_calls=[], tool_call_id=None,
+                              name=None, error=None)
 
     @classmethod
     def assistant(cls, content: str = "", tool_calls: list[ToolCall] | None = None) -> Message:
-        return cls.model_construct(role="assistant", content=content, tool_calls=tool_calls or [],
-                                   tool_call_id=None, name=None, error=None)
+        return fast_construct(cls, role="assistant", content=content, tool_calls=tool_calls or [],
+                              tool_call_id=None, name=None, error=None)
 
 
 class Usage(_Model):
@@ -121,8 +143,8 @@ class Usage(_Model):
     calls: int = 0
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage.model_construct(
-            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+        return fast_construct(
+            Usage, prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
             cost=self.cost + other.cost, latency_s=self.latency_s + other.latency_s,
             calls=self.calls + other.calls,

@@ -6,7 +6,7 @@ JSON config), so the same spec gives the same world in-process, in a subprocess 
 
 from __future__ import annotations
 
-import copy
+import functools
 import importlib
 import json
 from collections.abc import Callable
@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.tools import Tool, ToolArgumentError, ToolSpec
-from agentgym.types import ToolCall, ToolResult
+from agentgym.types import ToolCall, ToolResult, fast_construct
 
 
 class WorldSpec(BaseModel):
@@ -26,6 +26,15 @@ class WorldSpec(BaseModel):
 
     factory: str
     config: dict[str, Any] = Field(default_factory=dict)
+
+
+def copy_json(value: Any) -> Any:
+    """Deep copy of JSON-shaped data (dicts, lists, scalars); much faster than ``copy.deepcopy``."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
 
 
 def to_content(value: Any) -> str:
@@ -56,8 +65,8 @@ class World:
 
     def __init__(self, state: dict[str, Any] | None = None, config: dict[str, Any] | None = None):
         self.config = config or {}
-        self.initial_state = copy.deepcopy(state or {})
-        self.state: dict[str, Any] = copy.deepcopy(self.initial_state)
+        self.initial_state = state or {}  # never mutated: reset() and the live state work on copies
+        self.state: dict[str, Any] = copy_json(self.initial_state)
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> World:
@@ -66,41 +75,56 @@ class World:
     def tool_specs(self) -> list[ToolSpec]:
         return [t.spec for t in self.tools.values()]
 
+    def tool_spec_dicts(self) -> list[dict[str, Any]]:
+        """``tool_specs()`` as JSON dicts. Cached per class when the tools are the declared ones (they never
+        change); callers must treat the list as read-only."""
+        cls = type(self)
+        if cls.tool_specs is not World.tool_specs:  # dynamic tools (e.g. task-supplied source)
+            return [s.model_dump() for s in self.tool_specs()]
+        if "_spec_dicts" not in cls.__dict__:
+            cls._spec_dicts = [s.model_dump() for s in self.tool_specs()]  # type: ignore[attr-defined]
+        return cls._spec_dicts  # type: ignore[attr-defined]
+
     def call(self, call: ToolCall) -> ToolResult:
         """Run one tool call. Never raises for bad input: failures become tool errors."""
         t = self.tools.get(call.name)
         if t is None:
             known = ", ".join(sorted(self.tools))
-            return ToolResult.model_construct(call_id=call.id, name=call.name, error="unknown_tool",
+            return tool_result(call_id=call.id, name=call.name, error="unknown_tool",
                                               content=f"unknown tool '{call.name}'; available tools: {known}")
         if call.parse_error:
-            return ToolResult.model_construct(call_id=call.id, name=call.name, error="malformed_call",
+            return tool_result(call_id=call.id, name=call.name, error="malformed_call",
                                               content=f"could not parse arguments for '{call.name}': "
                                                       f"{call.parse_error}")
         try:
             args = t.validate(call.arguments)
         except ToolArgumentError as exc:
-            return ToolResult.model_construct(call_id=call.id, name=call.name, error="invalid_arguments",
+            return tool_result(call_id=call.id, name=call.name, error="invalid_arguments",
                                               content=str(exc))
         if "state" in t.injected:
             args["state"] = self.state
         try:
             value = t.fn(self, **args) if t.takes_self else t.fn(**args)
         except Exception as exc:  # the tool's own failure is part of the episode
-            return ToolResult.model_construct(call_id=call.id, name=call.name, error="tool_error",
+            return tool_result(call_id=call.id, name=call.name, error="tool_error",
                                               content=f"{type(exc).__name__}: {exc}")
-        return ToolResult.model_construct(call_id=call.id, name=call.name, content=to_content(value), error=None)
+        return tool_result(call_id=call.id, name=call.name, content=to_content(value), error=None)
 
     def snapshot(self) -> dict[str, Any]:
-        return copy.deepcopy(self.state)
+        return copy_json(self.state)
 
     def restore(self, snapshot: dict[str, Any]) -> None:
-        self.state = copy.deepcopy(snapshot)
+        self.state = copy_json(snapshot)
 
     def reset(self) -> None:
-        self.state = copy.deepcopy(self.initial_state)
+        self.state = copy_json(self.initial_state)
 
 
+def tool_result(*, call_id: str, name: str, content: str, error: Any = None) -> ToolResult:
+    return fast_construct(ToolResult, call_id=call_id, name=name, content=content, error=error)
+
+
+@functools.lru_cache(maxsize=256)
 def resolve(path: str) -> Any:
     """Import ``"package.module:attribute"``."""
     module, _, attr = path.partition(":")

@@ -18,7 +18,7 @@ class LocalSession(SandboxSession):
         return self.world.call(call)
 
     def tool_specs(self) -> list[dict[str, Any]]:
-        return [s.model_dump() for s in self.world.tool_specs()]
+        return self.world.tool_spec_dicts()
 
     def snapshot(self) -> dict[str, Any]:
         return self.world.snapshot()
