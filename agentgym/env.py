@@ -107,6 +107,11 @@ class ToolInterceptor(Protocol):
 
 
 class UserInterceptor(Protocol):
+    """Sees the user side: ``before`` may answer the assistant instead of the simulator (e.g. a noisy user
+    clarifying what it said), ``on_user`` may rewrite the simulator's reply."""
+
+    def before(self, env: AgentEnv, turn: Turn) -> UserTurn | None: ...
+
     def on_user(self, env: AgentEnv, message: Message, turn: Turn) -> Message: ...
 
 
@@ -168,6 +173,7 @@ class AgentEnv(gymnasium.Env):
         self.action_space = AssistantMessageSpace()
         self.tool_interceptors: list[ToolInterceptor] = []
         self.user_interceptors: list[UserInterceptor] = []
+        self.noise_configs: list[str] = []  # specs of the noise wrappers around this env (for manifests)
         self.task: Task | None = None
         self.session: SandboxSession | None = None
         self.user: UserSimulator | None = None
@@ -315,6 +321,9 @@ class AgentEnv(gymnasium.Env):
             self.user.reset(task, derive_seed(self.episode_seed, "user"))
         self.steps = []
         self.metrics = {}
+        for icpt in (*self.tool_interceptors, *self.user_interceptors):
+            if hasattr(icpt, "reset"):
+                icpt.reset(self)  # per-episode state (noise budgets) follows the episode seed
         self.initial_messages = self.opening_messages(task)
         self.messages = list(self.initial_messages)
         self.done = False
@@ -331,7 +340,8 @@ class AgentEnv(gymnasium.Env):
             turn.results[i] = self._run_call(calls[i], self.session.call(calls[i], self.call_timeout)
                                              if self.session else None, turn)
         if turn.needs_user and self.user is not None:
-            turn.user_reply = self.user.respond(self.messages + [turn.action] + self._tool_messages(turn))
+            turn.user_reply = self._intercepted_user(turn) or self.user.respond(
+                self.messages + [turn.action] + self._tool_messages(turn))
         return self._finish(turn)
 
     async def astep(self, action: Message | dict[str, Any] | str
@@ -343,7 +353,8 @@ class AgentEnv(gymnasium.Env):
             result = await self.session.acall(calls[i], self.call_timeout) if self.session else None
             turn.results[i] = self._run_call(calls[i], result, turn)
         if turn.needs_user and self.user is not None:
-            turn.user_reply = await self.user.arespond(self.messages + [turn.action] + self._tool_messages(turn))
+            turn.user_reply = self._intercepted_user(turn) or await self.user.arespond(
+                self.messages + [turn.action] + self._tool_messages(turn))
         return self._finish(turn)
 
     async def areset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -398,6 +409,14 @@ class AgentEnv(gymnasium.Env):
             result = icpt.after(self, call, result, turn)
         return result
 
+    def _intercepted_user(self, turn: Turn) -> UserTurn | None:
+        for icpt in self.user_interceptors:
+            reply = icpt.before(self, turn)
+            if reply is not None:
+                turn.info["user_intercepted"] = True
+                return reply
+        return None
+
     @staticmethod
     def _tool_messages(turn: Turn) -> list[Message]:
         return [r.to_message() for r in turn.results if r is not None]
@@ -411,8 +430,9 @@ class AgentEnv(gymnasium.Env):
             turn.info["user"] = turn.user_reply.info
             if turn.user_reply.message is not None:
                 reply = turn.user_reply.message
-                for icpt in self.user_interceptors:
-                    reply = icpt.on_user(self, reply, turn)
+                if not turn.info.get("user_intercepted"):
+                    for icpt in self.user_interceptors:
+                        reply = icpt.on_user(self, reply, turn)
                 observation.append(reply)
             turn.terminated = turn.terminated or turn.user_reply.done
         components = self.turn_reward(turn)

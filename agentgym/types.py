@@ -175,6 +175,7 @@ class NoiseEvent(_Model):
     source: Literal["tool", "user"]
     type: str
     tool: str | None = None
+    call_id: str | None = None
     original: str
     injected: str
 

@@ -25,7 +25,10 @@ class OraclePolicy(Policy):
     async def begin(self, episode_id: str, task: Task, seed: int, env: Any = None) -> None:
         if env is None:
             raise ValueError("the oracle policy needs the env to build the task's oracle")
-        self._oracles[episode_id] = env.unwrapped.make_oracle(task, **self.options)
+        from agentgym.noise.oracle import wrap_oracle
+
+        # under noise, the oracle retries noisy calls and asks for clarification (see agentgym.noise.oracle)
+        self._oracles[episode_id] = wrap_oracle(env.unwrapped.make_oracle(task, **self.options), env)
 
     async def act(self, observation: Observation) -> PolicyOutput:
         return PolicyOutput(self._oracles[observation.episode_id].act(observation.messages))
