@@ -273,6 +273,12 @@ class Supervisor:
         self.started = time.time()
 
     def open(self, spec: dict[str, Any], limits: dict[str, Any]) -> Session:
+        module = str(spec.get("factory", "")).partition(":")[0]
+        if module and module not in sys.modules:
+            try:  # import the env's world module once here, so every later fork starts with it loaded
+                __import__(module)
+            except Exception:  # noqa: BLE001, S110 - the worker reports the real error with context
+                pass
         session = Session(self, spec, limits)
         with self.lock:
             self.sessions[session.id] = session

@@ -1,0 +1,154 @@
+"""Process backend: the tool server as a subprocess, under bubblewrap when ``bwrap`` exists.
+
+Under bubblewrap the server gets its own PID, network, IPC and UTS namespaces (no network at all), sees
+only read-only binds of the Python installation and agentgym's source, a private ``/tmp`` and one
+writable directory for its socket, and starts with an empty environment. Started as root it switches to
+``nobody`` so the process limit applies. Without bubblewrap only the rlimits protect the host: use the
+docker backend for untrusted code there.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentgym.errors import SandboxError
+from agentgym.sandbox.pool import Host, PooledSandbox
+
+#: per-world rlimits (see ``server._apply_limits``); override with ``ProcessSandbox(limits=...)``
+DEFAULT_LIMITS: dict[str, Any] = {"address_space_mb": 2048, "cpu_s": 600, "processes": 256,
+                                  "open_files": 256, "file_size_mb": 64}
+NOBODY = 65534
+
+
+@dataclass(eq=False)
+class ProcessHost(Host):
+    proc: subprocess.Popen[bytes] | None = None
+    tmpdir: str = ""
+
+    def stop(self) -> None:
+        super().stop()
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+
+def _python_roots() -> list[str]:
+    """Folders the server's interpreter reads: the Python install, the venv and agentgym's source."""
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    paths.update(p for p in sys.path if p and os.path.isdir(p))
+    for name in ("agentgym", "agentgym.envs", "agentgym.tasks", "agentgym.evaluators"):
+        try:
+            spec = importlib.util.find_spec(name)
+        except ModuleNotFoundError:
+            continue
+        for loc in (spec.submodule_search_locations or []) if spec else []:
+            paths.add(str(Path(loc).resolve().parent))
+    roots: list[str] = []
+    for p in sorted({os.path.realpath(p) for p in paths}, key=len):
+        if p.startswith("/usr/") or p == "/usr" or any(p == r or p.startswith(r + "/") for r in roots):
+            continue
+        roots.append(p)
+    return roots
+
+
+def bwrap_command(sock_dir: str, server_args: list[str]) -> list[str]:
+    """The bubblewrap command line that runs the tool server with nothing but what it needs."""
+    root = os.geteuid() == 0
+    cmd = ["bwrap"]
+    if root:  # no user namespace, so the server can drop to nobody (and RLIMIT_NPROC then applies)
+        cmd += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+                "--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-all"]
+    cmd += ["--die-with-parent", "--new-session", "--as-pid-1", "--clearenv",
+            "--ro-bind", "/usr", "/usr"]
+    for link in ("lib", "lib64", "bin", "sbin"):
+        target = f"/{link}"
+        if os.path.islink(target):
+            cmd += ["--symlink", os.readlink(target), target]
+        elif os.path.isdir(target):
+            cmd += ["--ro-bind", target, target]
+    for extra in ("/etc/ld.so.cache", "/etc/localtime"):
+        cmd += ["--ro-bind-try", extra, extra]
+    roots = _python_roots()
+    parents = sorted({str(a) for r in roots for a in Path(r).parents if str(a) != "/"}, key=len)
+    for d in parents:  # bubblewrap would make them 0700, unreadable once the server drops to nobody
+        cmd += ["--perms", "0755", "--dir", d]
+    for r in roots:
+        cmd += ["--ro-bind", r, r]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+            "--bind", sock_dir, "/sock", "--chdir", "/tmp",
+            "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "AGENTGYM_WORK_ROOT", "/tmp/work",
+            sys.executable, "-m", "agentgym.sandbox.server", "--socket", "/sock/server.sock", *server_args]
+    if root:
+        cmd += ["--drop-to", str(NOBODY)]
+    return cmd
+
+
+def _server_rlimits() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+
+
+class ProcessSandbox(PooledSandbox):
+    """Tool servers as local subprocesses. ``use_bwrap=None`` uses bubblewrap when it is installed."""
+
+    name = "process"
+
+    def __init__(self, call_timeout: float = 10.0, *, pool_size: int = 1, sessions_per_host: int = 4,
+                 limits: dict[str, Any] | None = None, use_bwrap: bool | None = None,
+                 start_timeout: float = 30.0):
+        super().__init__(call_timeout, pool_size=pool_size, sessions_per_host=sessions_per_host,
+                         limits={**DEFAULT_LIMITS, **(limits or {})})
+        self.use_bwrap = shutil.which("bwrap") is not None if use_bwrap is None else use_bwrap
+        if self.use_bwrap and shutil.which("bwrap") is None:
+            raise SandboxError("use_bwrap=True but `bwrap` is not installed; apt-get install bubblewrap")
+        self.start_timeout = start_timeout
+
+    def start_host(self, exclusive: bool) -> Host:
+        tmpdir = tempfile.mkdtemp(prefix="agentgym-sbx-")
+        os.chmod(tmpdir, 0o777)  # the server may run as nobody
+        args = (["--exclusive"] if exclusive else []) + self.preload_args()
+        if self.use_bwrap:
+            sock_dir = os.path.join(tmpdir, "sock")
+            os.mkdir(sock_dir)
+            os.chmod(sock_dir, 0o777)
+            cmd, env = bwrap_command(sock_dir, args), None
+            socket_path = os.path.join(sock_dir, "server.sock")
+        else:
+            socket_path = os.path.join(tmpdir, "server.sock")
+            cmd = [sys.executable, "-m", "agentgym.sandbox.server", "--socket", socket_path, *args]
+            env = {"PATH": "/usr/bin:/bin", "HOME": tmpdir, "LANG": "C.UTF-8", "PYTHONDONTWRITEBYTECODE": "1",
+                   "AGENTGYM_WORK_ROOT": os.path.join(tmpdir, "work")}
+        log = open(os.path.join(tmpdir, "server.log"), "wb")  # noqa: SIM115 - owned by the child
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                cwd=tmpdir, start_new_session=True, preexec_fn=_server_rlimits)
+        log.close()
+        host = ProcessHost(socket_path=socket_path, exclusive=exclusive, proc=proc, tmpdir=tmpdir)
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                text = Path(tmpdir, "server.log").read_text(errors="replace")[-2000:]
+                host.stop()
+                raise SandboxError(f"the process sandbox's tool server exited with {proc.returncode}:\n{text}")
+            if os.path.exists(socket_path) and host.healthy():
+                return host
+            time.sleep(0.01)
+        host.stop()
+        raise SandboxError(f"the process sandbox's tool server did not answer within {self.start_timeout:g} s")
