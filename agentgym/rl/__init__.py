@@ -1,0 +1,1 @@
+"""RL integration: token-level rollouts, advantage estimators, vector envs, trainer adapters."""
