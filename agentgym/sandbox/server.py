@@ -9,10 +9,11 @@ a container). Layout inside one server:
   code, so it gets rlimits (address space, CPU seconds, processes, files) and can be killed on its own
   without touching the other sessions.
 
-A call has a soft deadline (``SIGALRM`` in the worker, which leaves the world as the tool left it) and a
-hard one (the supervisor kills the worker ``GRACE_S`` later and rebuilds the world from its last
-checkpoint). Either way the model sees a ``timeout`` tool error. A worker that dies (the OOM killer, a
-segfault, a tool that killed itself) becomes a ``sandbox`` tool error and is rebuilt the same way.
+A call past its deadline gets the worker killed with every process it started (a tool cannot be
+stopped halfway safely, and its children may be a fork bomb); the world is rebuilt from its last
+checkpoint (the initial state, or the last restore/reset) and the model sees a ``timeout`` tool error. A
+worker that dies (the OOM killer, a segfault, a tool that killed itself) becomes a ``sandbox`` tool error
+and is rebuilt the same way.
 
 Run as ``python -m agentgym.sandbox.server --socket PATH``. Run as PID 1 (a container, or bubblewrap's
 ``--as-pid-1``), the supervisor cannot be killed by the tools it hosts and reaps orphans.
@@ -41,7 +42,6 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-GRACE_S = 1.0
 WORK_ROOT = os.environ.get("AGENTGYM_WORK_ROOT", "/tmp/agentgym-work")
 _HEADER = struct.Struct("!I")
 
@@ -68,14 +68,6 @@ def _recv_exact(sock: socket.socket, n: int) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------- worker
-class _SoftTimeout(BaseException):
-    """Raised inside a tool by SIGALRM. A BaseException so the world's ``except Exception`` lets it by."""
-
-
-def _on_alarm(signum: int, frame: Any) -> None:
-    raise _SoftTimeout()
-
-
 def _apply_limits(limits: dict[str, Any]) -> None:
     table = {"address_space_mb": (resource.RLIMIT_AS, 1 << 20), "cpu_s": (resource.RLIMIT_CPU, 1),
              "processes": (resource.RLIMIT_NPROC, 1), "open_files": (resource.RLIMIT_NOFILE, 1),
@@ -96,8 +88,8 @@ def _worker_main(sock: socket.socket, spec: dict[str, Any], checkpoint: Any, lim
     from agentgym.types import ToolCall, ToolResult
     from agentgym.world import WorldSpec, build_world
 
-    signal.signal(signal.SIGALRM, _on_alarm)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.chdir(workdir)
     try:
         world = build_world(WorldSpec.model_validate(spec))
@@ -116,17 +108,11 @@ def _worker_main(sock: socket.socket, spec: dict[str, Any], checkpoint: Any, lim
         op = req["op"]
         if op == "call":
             call = ToolCall.model_validate(req["call"])
-            signal.setitimer(signal.ITIMER_REAL, float(req["timeout"]))
             try:
                 result = world.call(call)
-            except _SoftTimeout:
-                result = ToolResult(call_id=call.id, name=call.name, error="timeout",
-                                    content=f"tool '{call.name}' timed out after {req['timeout']:g} s and was stopped")
             except MemoryError:
                 result = ToolResult(call_id=call.id, name=call.name, error="sandbox",
                                     content=f"tool '{call.name}' exceeded the sandbox memory limit")
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
             if result.error == "tool_error" and result.content.startswith("MemoryError"):
                 result = ToolResult(call_id=call.id, name=call.name, error="sandbox",
                                     content=f"tool '{call.name}' exceeded the sandbox memory limit")
@@ -234,7 +220,7 @@ class Session:
         self._spawn()
 
     def call(self, call: dict[str, Any], timeout: float) -> dict[str, Any]:
-        reply = self.request({"op": "call", "call": call, "timeout": timeout}, timeout + GRACE_S)
+        reply = self.request({"op": "call", "call": call}, timeout)
         why = reply.get("__restart__") if isinstance(reply, dict) else None
         name = call.get("name", "")
         if why == "timeout":
@@ -433,7 +419,10 @@ def serve(socket_path: str, *, exclusive: bool = False, drop_to: int | None = No
     os.makedirs(WORK_ROOT, exist_ok=True)
     _preload()
     for module in preload or []:
-        __import__(module)
+        try:
+            __import__(module)
+        except Exception as exc:  # noqa: BLE001 - the session that needs it reports the error
+            print(f"agentgym sandbox: could not preload {module}: {exc}", file=sys.stderr)
     if os.path.exists(socket_path):
         os.unlink(socket_path)
     server = _UnixHTTPServer(socket_path, _Handler)
