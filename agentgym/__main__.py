@@ -1,0 +1,5 @@
+"""``python -m agentgym``: the same as the ``agentgym`` command."""
+
+from agentgym.cli import app
+
+app()
