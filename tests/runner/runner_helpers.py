@@ -9,22 +9,29 @@ from typing import Any
 from agentgym.errors import InfrastructureError
 from agentgym.policies import OraclePolicy
 from agentgym.policies.base import Observation, PolicyOutput
+from agentgym.types import Message
 
 
 class SlowOracle(OraclePolicy):
-    """The oracle, taking ``delay_s`` per turn (so a run can be killed halfway)."""
+    """The oracle, taking ``delay_s`` per turn (so a run can be killed halfway).
+
+    With ``flaky`` it gives up (a wrong answer) in episodes whose seed is divisible by 3, so scores are
+    mixed and depend on the per-episode seeds the engine derives.
+    """
 
     name = "slow-oracle"
 
-    def __init__(self, delay_s: float = 0.01):
+    def __init__(self, delay_s: float = 0.01, flaky: bool = False):
         super().__init__()
-        self.delay_s = delay_s
+        self.delay_s, self.flaky = delay_s, flaky
 
     def config(self) -> dict[str, Any]:
-        return {"name": self.name}
+        return {"name": self.name, "flaky": self.flaky}
 
     async def act(self, observation: Observation) -> PolicyOutput:
         await asyncio.sleep(self.delay_s)
+        if self.flaky and observation.seed % 3 == 0:
+            return PolicyOutput(Message.assistant("ANSWER: -1"))
         return await super().act(observation)
 
 

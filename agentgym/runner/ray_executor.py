@@ -1,0 +1,89 @@
+"""``--executor ray``: spread a run's episodes over a Ray cluster with the local engine's semantics.
+
+Each Ray actor builds its own ``EpisodeRunner`` (env pool, policy, sandbox, rubric) from the run's
+``RunConfig`` and plays episodes it is handed; the driver keeps everything stateful: the run directory
+(the single writer, so appends stay atomic and resume works unchanged), the adaptive limiter and the
+progress. Episode seeds come from the spec, so results equal a local run's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import Sequence
+
+from agentgym.errors import ConfigError
+from agentgym.runner.engine import AdaptiveLimiter, EpisodeRunner, EpisodeSpec, Record, RunConfig
+from agentgym.types import Trajectory
+
+__all__ = ["run_ray"]
+
+
+class EpisodeActor:
+    """Lives in a Ray worker; ``play`` returns the scored trajectory as JSON and the 429s seen so far."""
+
+    def __init__(self, config: RunConfig):
+        self.throttles = 0
+        self.runner = EpisodeRunner(config, on_throttle=self._throttled)
+
+    def _throttled(self) -> None:
+        self.throttles += 1
+
+    async def play(self, spec: EpisodeSpec) -> tuple[str, int]:
+        traj = await self.runner.play(spec)
+        return traj.model_dump_json(), self.throttles
+
+    async def close(self) -> None:
+        await self.runner.aclose()
+
+
+async def run_ray(config: RunConfig, specs: Sequence[EpisodeSpec], limiter: AdaptiveLimiter,
+                  record: Record) -> None:
+    if not specs:
+        return
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError("--executor ray needs Ray: pip install 'agentgym[ray]'") from None
+    started_here = False
+    if not ray.is_initialized():
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        if config.ray_address:
+            ray.init(address=config.ray_address, log_to_driver=False)
+        else:  # a private local instance on loopback
+            ray.init(include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+        started_here = True
+    remote_cls = ray.remote(num_cpus=1)(EpisodeActor)
+    n_actors = max(1, min(int(ray.cluster_resources().get("CPU", 1)), len(specs), config.concurrency))
+    actor_config = config.model_copy(update={"executor": "local", "progress": False})
+    actors = [remote_cls.remote(actor_config) for _ in range(n_actors)]
+    seen = [0] * n_actors
+    pending = iter(specs)
+    turn = itertools.count()
+
+    async def worker() -> None:
+        for spec in pending:
+            async with limiter:
+                i = next(turn) % n_actors
+                line, throttles = await actors[i].play.remote(spec)
+            for _ in range(throttles - seen[i]):
+                limiter.on_throttle()
+            seen[i] = max(seen[i], throttles)
+            traj = Trajectory.model_validate_json(line)
+            if traj.status != "infra_error":
+                limiter.on_success()
+            await record(traj)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(limiter.maximum, len(specs)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*(a.close.remote() for a in actors), return_exceptions=True)
+        for a in actors:
+            ray.kill(a)
+        if started_here:
+            ray.shutdown()
+
