@@ -16,7 +16,7 @@ from typing import Any
 
 from agentgym.env import AgentEnv, Turn
 from agentgym.errors import ConfigError
-from agentgym.types import Message, Task, ToolCall, Trajectory, Violation
+from agentgym.types import Message, Task, ToolCall, Trajectory, Violation, canonical_json
 from agentgym.world import WorldSpec
 from agentgym.envs.cctu import generator, scoring
 from agentgym.envs.cctu.official import load_official
@@ -72,19 +72,41 @@ class CCTUEnv(AgentEnv):
 
     # ------------------------------------------------------------------ step-level validation
     def history(self, turn: Turn, upto: int | None = None) -> History:
-        """What the episode has spent before call ``upto`` of this turn (``None``: the whole turn)."""
-        turns = []
+        """What the episode has spent before call ``upto`` of this turn (``None``: the whole turn).
+
+        A turn that only re-issues calls whose results noise injected or altered (a noise wrapper's detour)
+        is folded into the turn it repairs: it is not a new round, and the tainted calls are not spent.
+        """
+        turns: list[list[str]] = []  # spent tool names per round
+        names: list[list[str]] = []  # every call name per round
+        pending: set[tuple[str, str]] = set()  # tainted calls awaiting a repair
         for step in self.steps:
+            calls = step.action.tool_calls
             results = [m for m in step.observation if m.role == "tool"]
-            turns.append([c.name for c, r in zip(step.action.tool_calls, results, strict=False)
-                          if r.error not in _NOT_SPENT])
+            tainted = {e.call_id for e in step.noise if e.source == "tool"} | \
+                {r.tool_call_id for r in results if r.error == "noise"}
+            spent = [c.name for c, r in zip(calls, results, strict=False)
+                     if r.error not in _NOT_SPENT and c.id not in tainted]
+            repair = _is_repair(calls, pending) and bool(turns)
+            if repair:
+                turns[-1].extend(spent)
+                names[-1].extend(c.name for c in calls)
+            else:
+                turns.append(spent)
+                names.append([c.name for c in calls])
+            pending = {_key(c) for c in calls if c.id in tainted} | (pending - {_key(c) for c in calls} if repair
+                                                                      else set())
         calls = turn.action.tool_calls
         upto = len(calls) if upto is None else upto
         current = [calls[j].name for j in range(upto)
                    if turn.results[j] is None or turn.results[j].error not in _NOT_SPENT]
+        message_calls = [c.name for c in calls]
+        if _is_repair(calls, pending) and turns:
+            current = turns.pop() + current
+            message_calls = names.pop() + message_calls
         tools = {s["name"]: s.get("parameters") or {} for s in self.tool_specs}
-        return History(rounds=len(self.steps), turns=turns, current=current,
-                       message_calls=[c.name for c in calls], tools=tools, run_checker=self._run_checker)
+        return History(rounds=len(turns), turns=turns, current=current, message_calls=message_calls,
+                       tools=tools, run_checker=self._run_checker)
 
     def check_tool_call(self, call: ToolCall, turn: Turn) -> list[Violation]:
         index = next(i for i, c in enumerate(turn.action.tool_calls) if c is call)
@@ -130,6 +152,14 @@ class CCTUEnv(AgentEnv):
             raise ConfigError(f"task {task.id} has no gold tool-call plan (official CCTU data ships none); "
                               "the oracle runs on generated tasks only")
         return CCTUOracle(task, mode=options.get("mode", "gold"))
+
+
+def _key(call: ToolCall) -> tuple[str, str]:
+    return call.name, canonical_json(call.arguments)
+
+
+def _is_repair(calls: list[ToolCall], pending: set[tuple[str, str]]) -> bool:
+    return bool(calls) and all(_key(c) in pending for c in calls)
 
 
 def _error_line(v: Violation) -> str:

@@ -75,7 +75,8 @@ def make_task(split: str, index: int, source: str) -> Task:
         instruction=instruction, system_prompt=SYSTEM_PROMPT,
         world={"tools": [ALL_TOOLS[n].schema for n in tools], "codes": {n: ALL_TOOLS[n].source for n in tools},
                "state": {}},
-        gold={"unsolved_set": unsolved, "answer": answer, "plan": plan, "facts": [list(f) for f in facts]},
+        gold={"unsolved_set": unsolved, "answer": answer, "plan": plan, "facts": [list(f) for f in facts],
+              "calls": [c for turn in plan for c in turn]},
         constraints=constraints,
         metadata={"data_source": source, "constraints_list": [[c["dimension"], c["category"], c["description"]]
                                                               for c in constraints]},
