@@ -149,8 +149,9 @@ def _expand(items: list[Any], view: TrajectoryView) -> list[Any]:
     for item in items:
         if isinstance(item, GoldCalls):
             for i, g in enumerate(view.gold_calls or []):
-                out.append(Called(check="called", id=f"{item.id or 'gold_call'}[{i}]:{g.get('name')}",
-                                  tool=str(g.get("name")), args=g.get("arguments") or {}, weight=item.weight))
+                out.append(Called.model_construct(  # task data, already validated as a Task
+                    check="called", id=f"{item.id or 'gold_call'}[{i}]:{g.get('name')}", tool=str(g.get("name")),
+                    args=g.get("arguments") or {}, turn=None, weight=item.weight))
         else:
             out.append(item)
     return out

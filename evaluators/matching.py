@@ -65,14 +65,16 @@ class Matching:
 
     @property
     def precision(self) -> float:
-        return self.matched / self.n_pred if self.n_pred else (1.0 if not self.n_gold else 0.0)
+        return self.matched / self.n_pred if self.n_pred else 1.0  # no calls made: none was wrong
 
     @property
     def recall(self) -> float:
-        return self.matched / self.n_gold if self.n_gold else (1.0 if not self.n_pred else 0.0)
+        return self.matched / self.n_gold if self.n_gold else 1.0  # no calls needed: nothing missed
 
     @property
     def f1(self) -> float:
+        if self.n_pred == 0 or self.n_gold == 0:  # exact only when both sides are empty
+            return float(self.n_pred == self.n_gold)
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r > 0 else 0.0
 

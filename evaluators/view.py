@@ -22,10 +22,17 @@ class CallView:
     turn: int
     name: str
     arguments: dict[str, Any]
-    key: str  # canonical name + arguments, for identity checks
     result: str | None  # the tool's content, None when no result was recorded
     error: str | None
     parse_error: str | None
+    _key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Canonical name + arguments, for identity checks (computed only by metrics that need it)."""
+        if self._key is None:
+            self._key = self.name + "\x1f" + canonical_json(self.arguments)
+        return self._key
 
     @property
     def ok(self) -> bool:
@@ -79,7 +86,6 @@ def build_view(traj: Trajectory, metrics: dict[str, Any]) -> TrajectoryView:
                 res = results.get(call.id)
                 calls.append(CallView(
                     turn=t, name=call.name, arguments=call.arguments,
-                    key=call.name + "\x1f" + canonical_json(call.arguments),
                     result=res.content if res is not None else None,
                     error=res.error if res is not None else None, parse_error=call.parse_error))
         else:
