@@ -137,7 +137,8 @@ class DockerSandbox(PooledSandbox):
         sock_dir = os.path.join(SOCKET_ROOT, name)
         os.makedirs(sock_dir)
         os.chmod(sock_dir, 0o777)  # the container's non-root user creates the socket here
-        command = ["--socket", "/sock/server.sock"] + (["--exclusive"] if exclusive else []) + self.preload_args()
+        command = ["--socket", "/sock/server.sock"] + (["--exclusive"] if exclusive else []) + self.preload_args() \
+            + ["--scratch", "/tmp", "--scratch", "/dev/shm"]
         try:
             container = self.client.containers.run(
                 self.image, command=command, name=name, detach=True, labels={LABEL: self.owner, POOL_LABEL: self.pool_id},

@@ -129,7 +129,7 @@ class ProcessSandbox(PooledSandbox):
             sock_dir = os.path.join(tmpdir, "sock")
             os.mkdir(sock_dir)
             os.chmod(sock_dir, 0o777)
-            cmd, env = bwrap_command(sock_dir, args), None
+            cmd, env = bwrap_command(sock_dir, [*args, "--scratch", "/tmp", "--scratch", "/dev/shm"]), None
             socket_path = os.path.join(sock_dir, "server.sock")
         else:
             socket_path = os.path.join(tmpdir, "server.sock")

@@ -251,11 +251,13 @@ class Session:
 class Supervisor:
     """Owns the sessions of one server. ``exclusive`` servers host untrusted code, one session at a time."""
 
-    def __init__(self, *, exclusive: bool, pid1: bool, load_timeout: float = 60.0):
+    def __init__(self, *, exclusive: bool, pid1: bool, scratch: list[str] | None = None,
+                 load_timeout: float = 60.0):
         self.sessions: dict[str, Session] = {}
         self.lock = threading.Lock()
         self.fork_lock = threading.Lock()
         self.exclusive, self.pid1, self.load_timeout = exclusive, pid1, load_timeout
+        self.scratch = list(scratch or [])  # the sandbox's own writable dirs, emptied on reset
         self.started = time.time()
 
     def open(self, spec: dict[str, Any], limits: dict[str, Any]) -> Session:
@@ -290,6 +292,16 @@ class Supervisor:
         for s in sessions:
             s.close()
         self.kill_strays()
+        for folder in self.scratch:
+            for entry in os.listdir(folder) if os.path.isdir(folder) else []:
+                path = os.path.join(folder, entry)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
         shutil.rmtree(WORK_ROOT, ignore_errors=True)
         os.makedirs(WORK_ROOT, exist_ok=True)
 
@@ -407,7 +419,7 @@ def _preload() -> None:
 
 
 def serve(socket_path: str, *, exclusive: bool = False, drop_to: int | None = None,
-          preload: list[str] | None = None) -> None:
+          preload: list[str] | None = None, scratch: list[str] | None = None) -> None:
     if drop_to is not None and os.geteuid() == 0:
         os.setgroups([])
         os.setgid(drop_to)
@@ -427,7 +439,7 @@ def serve(socket_path: str, *, exclusive: bool = False, drop_to: int | None = No
         os.unlink(socket_path)
     server = _UnixHTTPServer(socket_path, _Handler)
     os.chmod(socket_path, 0o777)
-    server.supervisor = Supervisor(exclusive=exclusive, pid1=pid1)
+    server.supervisor = Supervisor(exclusive=exclusive, pid1=pid1, scratch=scratch)
     if pid1:
         threading.Thread(target=_reap_orphans, daemon=True).start()
     server.serve_forever(poll_interval=0.5)
@@ -439,8 +451,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--exclusive", action="store_true", help="one untrusted session at a time")
     p.add_argument("--drop-to", type=int, default=None, help="uid/gid to switch to when started as root")
     p.add_argument("--preload", action="append", default=[], help="module to import before serving")
+    p.add_argument("--scratch", action="append", default=[],
+                   help="a writable dir private to this sandbox, emptied between exclusive sessions")
     a = p.parse_args(argv)
-    serve(a.socket, exclusive=a.exclusive, drop_to=a.drop_to, preload=a.preload)
+    serve(a.socket, exclusive=a.exclusive, drop_to=a.drop_to, preload=a.preload, scratch=a.scratch)
 
 
 if __name__ == "__main__":

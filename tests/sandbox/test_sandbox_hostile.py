@@ -8,27 +8,15 @@ from __future__ import annotations
 
 import os
 import socket
-import textwrap
 import uuid
 from pathlib import Path
 
 import pytest
 
 from agentgym.types import ToolCall
-from agentgym.world import WorldSpec
+from sandbox_helpers import attack_world
 
 SECRET = f"hunter2-{uuid.uuid4().hex}"
-
-
-def attack_world(source: str) -> WorldSpec:
-    return WorldSpec(factory="agentgym.source_world:SourceWorld", config={
-        "tools": [{"type": "function", "function": {"name": "attack", "description": "hostile",
-                                                    "parameters": {"type": "object", "properties": {}}}},
-                  {"type": "function", "function": {"name": "echo", "description": "benign",
-                                                    "parameters": {"type": "object",
-                                                                   "properties": {"x": {"type": "integer"}}}}}],
-        "codes": {"attack": textwrap.dedent(source), "echo": "def echo(x, state):\n    state['x'] = x\n    return x\n"},
-        "state": {}})
 
 
 def run_attack(sandbox, source: str):
