@@ -166,6 +166,11 @@ def _constraints(rng: random.Random, plan: list[list[dict[str, Any]]], facts: li
         group = rng.choice(groups)
         out.append(_entry("parallel_dependency", "Call " + ", ".join(f"'{n}'" for n in group) +
                           " together in the same turn.", {"parallel_groups": [group]}))
+    if not any(c["dimension"] == "behavior" for c in out):  # every task constrains all four dimensions
+        unit = "tool types" if rng.random() < 0.5 else "calls"
+        width = max(len(set(t)) for t in turns) if unit == "tool types" else widest
+        out.append(_entry("parallel_calls", f"Make at most {width} parallel tool {unit} in one turn.",
+                          {"max_parallelCallTypes": width, "unit": unit}))
     # toolset (always enforced, as CCTU's argument checker is)
     out.append(_entry("available_tools", "Only call the tools you are given.", {"available_tools": True}))
     out.append(_entry("tool_arguments", "Tool arguments must match each tool's schema exactly: all required "
