@@ -134,3 +134,40 @@ def test_unknown_checker_files_are_skipped_and_recorded(tmp_path):
     task = next(t for t in load_official(tmp_path / "data") if t.id == "fx-2")
     assert task.metadata["unsupported_checkers"] == ["check_constraint_9.json"]
     assert len(task.constraints) == 4
+
+
+def _scripted_model(request):
+    """A stand-in model behind the fake OpenAI server: solves fx-2 cleanly, and fx-1 after one refinement."""
+    tools = {t["function"]["name"] for t in request.get("tools", [])}
+    turn = sum(m["role"] == "assistant" for m in request["messages"])
+    if "stock_price" in tools:
+        script = [{"tool_calls": [{"name": "stock_price", "arguments": {"ticker": "ACME"}},
+                                  {"name": "fx_rate", "arguments": {"pair": {"base": "EUR", "quote": "USD"}}}]},
+                  {"content": "ACME trades at \\boxed{1234.50 USD}; EUR/USD is 0.9150."}]
+    else:
+        script = [{"tool_calls": [{"name": "get_city_code", "arguments": {"city": "Paris"}}]},
+                  {"tool_calls": [{"name": "get_weather", "arguments": {"city_code": "FR-PAR", "date": "2025-05-01"}}]},
+                  {"content": "It is 21.5 degrees!"},
+                  {"content": '{"temperature": "21.5"}'}]
+    return script[min(turn, len(script) - 1)]
+
+
+async def test_official_data_with_a_model_over_the_openai_protocol():
+    from agentgym.envs.cctu import CCTUEnv
+    from agentgym.policies import make_policy
+    from agentgym.runner.episode import run_episode
+    from agentgym.testing.fake_openai import FakeOpenAIServer
+
+    env = agentgym.make("cctu", data=str(DATA))
+    with FakeOpenAIServer(responder=_scripted_model) as server:
+        policy = make_policy("openai-compatible", base_url=server.base_url, model="scripted")
+        try:
+            trajectories = [await run_episode(env, policy, task_id=t.id, seed=0) for t in env.tasks]
+        finally:
+            await policy.aclose()
+            env.close()
+    by_id = {t.task.id: t.metrics for t in trajectories}
+    assert by_id["fx-2"]["psr"] and by_id["fx-1"]["sr"] and not by_id["fx-1"]["psr"]
+    agg = CCTUEnv.aggregate(trajectories)
+    assert agg["sr"] == 1.0 and agg["psr"] == 0.5
+    assert agg["violation_rate_by_category"]["format"] == 0.5
