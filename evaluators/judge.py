@@ -150,6 +150,7 @@ def _ask(messages: list[dict[str, str]], config: JudgeConfig, name: str) -> dict
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    litellm.suppress_debug_info = True  # failures are reported through InfrastructureError instead
     kwargs: dict[str, Any] = {"model": config.model, "messages": messages, "temperature": config.temperature,
                               "timeout": config.timeout_s, "num_retries": 0,
                               "response_format": {"type": "json_object"}}
