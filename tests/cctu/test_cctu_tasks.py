@@ -44,5 +44,7 @@ async def test_cli_run_with_the_oracle_writes_sr_and_psr_even_under_tool_noise(t
     for result in (clean, noisy):
         scores = json.loads((result.out / "scores.json").read_text())
         assert scores["sr"] == scores["psr"] == 1.0 and scores["violation_rate"] == 0.0
+    # the cctu rubric (evaluators/rubrics/cctu.yaml) scores the clean oracle run perfectly
+    assert json.loads((clean.out / "scores.json").read_text())["rubric"]["total"] == 1.0
     injected = [json.loads(line)["steps"] for line in (noisy.out / "trajectories.jsonl").open()]
     assert any(step["noise"] for steps in injected for step in steps)
