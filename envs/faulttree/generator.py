@@ -119,13 +119,17 @@ def build_tree_data(tree_id: str) -> dict[str, Any]:
         rng.shuffle(comps)
         comps = comps[:rng.randint(min(4, len(comps)), len(comps))]
         for name, kind in comps:
-            if name in domain.redundant and not redundant_done and rng.random() < 0.7:
+            if name in domain.redundant and not redundant_done:
                 child = _redundant_pair(b, name, kind, rng)
                 redundant_done = True
             else:
                 child = _component(b, name, kind, rng)
             node["children"].append(child["id"])
         sub_nodes.append(node)
+    if not redundant_done:  # every tree has one redundant pair (an AND gate)
+        owner = next(i for i, sub in enumerate(subsystems) if dict(sub.components).get(domain.redundant[0]))
+        kind = dict(subsystems[owner].components)[domain.redundant[0]]
+        sub_nodes[owner]["children"].append(_redundant_pair(b, domain.redundant[0], kind, rng)["id"])
     shared = _component(b, domain.shared[0], domain.shared[1], rng)
     for parent in rng.sample(sub_nodes, 2):
         parent["children"].insert(rng.randint(0, len(parent["children"])), shared["id"])
