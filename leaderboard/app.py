@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # ------------------------------------------------------------------------------------------- errors
     def error_response(request: Request, status: int, error: str, message: str,
                        headers: dict[str, str] | None = None, **extra: Any) -> Response:
+        if status in (401, 413, 429) and request.method == "POST":
+            # refused before the body was read: close the connection rather than drain an unwanted upload
+            headers = {**(headers or {}), "Connection": "close"}
         if request.url.path.startswith("/api"):
             return JSONResponse({"error": error, "message": message, **extra}, status_code=status,
                                 headers=headers)

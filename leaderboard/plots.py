@@ -22,7 +22,7 @@ def bar_chart(items: Sequence[tuple[str, float | None]], *, title: str, css_clas
         v = 0.0 if value is None else max(0.0, min(1.0, float(value)))
         text = "n/a" if value is None else f"{float(value):.3f}"
         parts.append(
-            f'<g class="bar" data-label="{escape(label)}" data-value="{text}">'
+            f'<g class="bar" data-label="{escape(label)}" data-value="{"" if value is None else float(value)!r}">'
             f'<text x="{_LABEL - 8}" y="{y + 16}" text-anchor="end">{escape(label)}</text>'
             f'<rect x="{_LABEL}" y="{y + 3}" width="{plot_w}" height="{_ROW - 8}" class="track"/>'
             f'<rect x="{_LABEL}" y="{y + 3}" width="{v * plot_w:.1f}" height="{_ROW - 8}" class="fill"/>'

@@ -4,6 +4,7 @@ HTTP layer and the admin CLI share one implementation and concurrent uploads sta
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -167,9 +168,14 @@ def summary(sub: Submission) -> dict[str, Any]:
         "env": sub.env, "env_version": sub.env_version, "split": sub.split, "samples": sub.samples,
         "n_episodes": sub.n_episodes, "success_rate": sub.success_rate, "ci95": [sub.ci_low, sub.ci_high],
         "pass_hat_k": sub.pass_hat_k, "rubric": sub.rubric, "rubric_total": sub.rubric_total, "cost": sub.cost,
-        "hidden": sub.hidden, "created_at": sub.created_at.isoformat(), "harness": harness,
+        "hidden": sub.hidden, "created_at": _utc(sub.created_at).isoformat(), "harness": harness,
         "harness_label": harness_label(policy, harness),
     }
+
+
+def _utc(when: datetime) -> datetime:
+    """SQLite drops the time zone of stored datetimes; every stored datetime is UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def harness_label(policy: dict[str, Any], harness: dict[str, Any]) -> str:

@@ -82,12 +82,12 @@ def verify_bundle(bundle: Bundle) -> Verified:
     _check_harness(bundle)
 
     rubric = rubric_for(cls)
-    ours = rubric_info(rubric)  # {"name", "hash"}, as the runner records it in the manifest
+    rubric_id = rubric_info(rubric)  # {"name", "hash"}, as the runner records it in the manifest
     claimed_hash = info.harness.rubric.get("hash")
-    if claimed_hash and claimed_hash != ours["hash"]:
+    if claimed_hash and claimed_hash != rubric_id["hash"]:
         raise SubmissionRejected("rubric_mismatch", f"the run was scored with rubric "
                                  f"{info.harness.rubric.get('name')!r} ({str(claimed_hash)[:12]}…); this "
-                                 f"leaderboard scores {info.env} with rubric {ours['name']!r} ({ours['hash'][:12]}…)")
+                                 f"leaderboard scores {info.env} with rubric {rubric_id['name']!r} ({rubric_id['hash'][:12]}…)")
     rescored = [score_trajectory(t, rubric) for t in bundle.trajectories]
     diffs: list[str] = []
     for claimed, ours in zip(bundle.trajectories, rescored):
@@ -102,8 +102,8 @@ def verify_bundle(bundle: Bundle) -> Verified:
     if diffs:
         raise SubmissionRejected("score_mismatch", "claimed scores differ from re-scoring: " +
                                  "; ".join(diffs[:_MAX_LISTED]) + (" …" if len(diffs) > _MAX_LISTED else ""))
-    return Verified(scores=_json_safe(scores), trajectories=rescored, rubric=str(ours["name"] or ""),
-                    rubric_hash=str(ours["hash"] or ""))
+    return Verified(scores=_json_safe(scores), trajectories=rescored, rubric=str(rubric_id["name"] or ""),
+                    rubric_hash=str(rubric_id["hash"] or ""))
 
 
 def _check_episodes(trajectories: list[Trajectory], tasks: dict[str, Any], env: str, samples: int) -> None:
@@ -157,6 +157,8 @@ def _check_harness(bundle: Bundle) -> None:
 def _differences(claimed: Any, ours: Any, path: str, *, only_expected: bool = False) -> list[str]:
     """Where ``claimed`` differs from ``ours``. With ``only_expected``, keys ``ours`` lacks are ignored
     (a newer harness may write extra informational keys into scores.json)."""
+    if claimed == ours and type(claimed) is type(ours):  # the common, honest case: no walk needed
+        return []
     if isinstance(ours, dict):
         if not isinstance(claimed, dict):
             return [f"{path} should be an object"]
