@@ -113,7 +113,7 @@ class DockerSandbox(PooledSandbox):
     name = "docker"
 
     def __init__(self, call_timeout: float = 10.0, *, image: str = IMAGE, pool_size: int = 2,
-                 sessions_per_host: int = 4, limits: dict[str, Any] | None = None, mem_limit: str = "1g",
+                 sessions_per_host: int = 16, limits: dict[str, Any] | None = None, mem_limit: str = "1g",
                  cpus: float = 1.0, pids_limit: int = 128, tmpfs_size: str = "256m",
                  start_timeout: float = 60.0):
         super().__init__(call_timeout, pool_size=pool_size, sessions_per_host=sessions_per_host,

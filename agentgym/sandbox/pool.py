@@ -10,6 +10,7 @@ or whose session broke is stopped and replaced.
 from __future__ import annotations
 
 import abc
+import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -62,7 +63,7 @@ class Host:
 class PooledSandbox(Sandbox):
     """A backend whose worlds live in pooled tool servers. Subclasses implement ``start_host``."""
 
-    def __init__(self, call_timeout: float = 10.0, *, pool_size: int = 2, sessions_per_host: int = 4,
+    def __init__(self, call_timeout: float = 10.0, *, pool_size: int = 2, sessions_per_host: int = 16,
                  limits: dict[str, Any] | None = None):
         super().__init__(call_timeout)
         self.pool_size, self.sessions_per_host = pool_size, max(1, sessions_per_host)
@@ -71,7 +72,7 @@ class PooledSandbox(Sandbox):
         self._lock = threading.Lock()
         self._starting: dict[bool, int] = {False: 0, True: 0}
         self._wanted: set[bool] = set()
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix=f"agentgym-{self.name}-pool")
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"agentgym-{self.name}-pool")
         self._closed = False
         #: world modules seen so far; servers started from now on import them before the first fork
         self.preload: set[str] = set()
@@ -90,16 +91,22 @@ class PooledSandbox(Sandbox):
         """Start hosts ahead so the next ``open`` finds one ready; keeps ``pool_size`` idle from now on."""
         self._wanted.add(exclusive)
         n = self.pool_size if n is None else n
-        futures = [self._schedule(exclusive) for _ in range(max(0, n - self._idle(exclusive)))]
+        futures = [self._schedule(exclusive) for _ in range(max(0, math.ceil(n - self._idle(exclusive))))]
         if wait:
             for f in futures:
                 if f is not None:
                     f.result()
 
-    def _idle(self, exclusive: bool) -> int:
+    def _idle(self, exclusive: bool) -> float:
+        """Free capacity in hosts: idle exclusive hosts, or free shared slots / slots per host, plus starts
+        under way. Counting free slots makes a filling shared pool grow before it is full."""
         with self._lock:
-            return sum(1 for h in self.hosts if h.exclusive == exclusive and not h.dead and h.sessions == 0) \
-                + self._starting[exclusive]
+            live = [h for h in self.hosts if h.exclusive == exclusive and not h.dead]
+            if exclusive:
+                free = float(sum(1 for h in live if h.sessions == 0))
+            else:
+                free = sum(self.sessions_per_host - h.sessions for h in live) / self.sessions_per_host
+            return free + self._starting[exclusive]
 
     def _schedule(self, exclusive: bool) -> Any:
         """Start a host in the background; counted as "starting" from now so refills do not overshoot."""
@@ -126,7 +133,7 @@ class PooledSandbox(Sandbox):
 
     def _refill(self) -> None:
         for exclusive in list(self._wanted):
-            for _ in range(max(0, self.pool_size - self._idle(exclusive))):
+            for _ in range(max(0, math.ceil(self.pool_size - self._idle(exclusive)))):
                 self._schedule(exclusive)
 
     def _take(self, exclusive: bool) -> Host | None:
@@ -143,18 +150,18 @@ class PooledSandbox(Sandbox):
         if self._closed:
             raise SandboxError(f"the {self.name} sandbox is closed")
         self._wanted.add(exclusive)
-        for _ in range(3):
+        for _ in range(100):
             host = self._take(exclusive)
-            if host is None:
-                break
+            if host is None:  # nothing free: start one (and the refill more) and wait for it
+                future = self._schedule(exclusive)
+                self._refill()
+                if future is None or future.result() is None:
+                    raise SandboxError(f"the {self.name} sandbox is closed")
+                continue
             if host.sessions > 1 or host.healthy():
                 return host
             self._discard(host)
-        host = self.start_host(exclusive)  # nothing warm: a cold start
-        host.sessions = 1
-        with self._lock:
-            self.hosts.append(host)
-        return host
+        raise SandboxError(f"the {self.name} sandbox could not hand out a healthy server")
 
     def _discard(self, host: Host) -> None:
         with self._lock:

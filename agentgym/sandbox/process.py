@@ -111,7 +111,7 @@ class ProcessSandbox(PooledSandbox):
 
     name = "process"
 
-    def __init__(self, call_timeout: float = 10.0, *, pool_size: int = 1, sessions_per_host: int = 4,
+    def __init__(self, call_timeout: float = 10.0, *, pool_size: int = 1, sessions_per_host: int = 16,
                  limits: dict[str, Any] | None = None, use_bwrap: bool | None = None,
                  start_timeout: float = 30.0):
         super().__init__(call_timeout, pool_size=pool_size, sessions_per_host=sessions_per_host,
