@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentgym.envs.faulttree.user import NODE_ID
+from agentgym.envs.faulttree.user import NODE_ID, TECHNICIAN_DECISIONS
 from agentgym.types import Trajectory
 
 
@@ -42,7 +42,7 @@ def score_trajectory(traj: Trajectory) -> dict[str, Any]:
     fix_ok = root_ok and dict(zip(causes, fixes)) == gold["fixes"]
 
     infos = [s.info.get("user") or {} for s in traj.steps]
-    scripted = any(i.get("kind") for i in infos)
+    scripted = any(i.get("kind") in TECHNICIAN_DECISIONS for i in infos)
     if scripted:
         checks = sum(1 for i in infos if i.get("kind") == "answer")
     else:

@@ -29,6 +29,8 @@ VAGUE = (
 )
 CORRECTION_MARK = "I have to correct something I told you earlier"
 NODE_ID = re.compile(r"\b[A-Z]{2}\d{2}-\d{3}\b")
+#: the ``kind`` values the scripted technician logs in ``UserTurn.info`` (the scorer relies on them)
+TECHNICIAN_DECISIONS = ("answer", "clarify", "done", "rollback_at_proposal", "reminder")
 
 
 def proposals_since_last_user(messages: list[Message]) -> list[dict[str, Any]]:

@@ -302,3 +302,16 @@ def test_oracle_under_tool_and_user_noise(tmp_path: Path) -> None:
     assert scores["root_cause_accuracy"] >= 0.99
     noisy = [json.loads(line) for line in (out / "trajectories.jsonl").read_text().splitlines()]
     assert sum(len(s["noise"]) for t in noisy for s in t["steps"]) > 30
+
+
+def test_same_trajectory_on_local_and_process_sandboxes(env: FaultTreeEnv) -> None:
+    task = first(env, lambda t: t.metadata["rollback"])
+    digests = []
+    for sandbox in ("local", "process"):
+        e = FaultTreeEnv(sandbox=sandbox)
+        try:
+            assert play(e, task, seed=1)["root_cause_accuracy"] == 1.0
+            digests.append(e.trajectory().digest())
+        finally:
+            e.close()
+    assert digests[0] == digests[1]
