@@ -65,7 +65,7 @@ class Customer(UserSimulator):
         self.persona: dict[str, Any] = task.user
         self.line = LINES[self.persona["line"]]
         self.mem: dict[str, Any] = {
-            "turn": 0, "patience": int(self.persona["patience"]), "suspicion": 0, "needs_revealed": False,
+            "turn": 0, "heard": 0, "patience": int(self.persona["patience"]), "suspicion": 0, "needs_revealed": False,
             "budget_revealed": False, "product": None, "offered": None, "addressed": [], "keywords": [],
             "agreed": False, "done": False,
         }
@@ -121,12 +121,15 @@ class Customer(UserSimulator):
     # ------------------------------------------------------------------ decision
     def respond(self, messages: list[Message]) -> UserTurn:
         m = self.mem
-        text = messages[-1].content if messages else ""
+        latest = messages[-1].content if messages else ""
         previous = [x.content for x in messages[:-1] if x.role == "assistant" and x.content]
+        # everything said since the customer last spoke (an interrupted turn is still heard)
+        text = "\n".join(x.content for x in messages[m["heard"]:] if x.role == "assistant" and x.content)
+        m["heard"] = len(messages)
         m["turn"] += 1
         m["patience"] -= 1
-        reasons = self.detect(text, previous)
-        pressure = [p for p in PRESSURE_PHRASES if p in text.lower()]
+        reasons = self.detect(latest, previous)
+        pressure = [p for p in PRESSURE_PHRASES if p in latest.lower()]
         if reasons:
             m["suspicion"] += 1
             m["patience"] -= 1

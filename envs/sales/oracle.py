@@ -11,13 +11,21 @@ and lets them go. Failed tool calls (e.g. injected noise) are retried.
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from agentgym.types import Message, Task, ToolCall
 
 from agentgym.envs.sales.catalogue import LINES, product
+from agentgym.envs.sales.generator import discounted
+
+_QUOTE = re.compile(r"\bQ-\d{3,}\b")
+_ORDER = re.compile(r"\bORD-\d+\b")
+_AGREED = re.compile(r"let's do it|proceed|works|suits me|go ahead|place the order", re.IGNORECASE)
+CHECK_INS = ("Of course, take your time. Whenever you're ready I can place the order for the {name}.",
+             "No problem. Would you like me to go ahead with the {name}?",
+             "Happy to help with anything else first. Should I order the {name} for you?")
 
 
 class SalesOracle:
@@ -27,8 +35,10 @@ class SalesOracle:
         self.gold = task.gold
         self.product = product(task.world["line"], self.gold["product_id"]) if self.gold["convertible"] else None
         self.phase = "ask"
-        self.quote: dict[str, Any] | None = None
-        self.order: dict[str, Any] | None = None
+        self.quote_id: str | None = None
+        self.order_id: str | None = None
+        self.quotes = 0
+        self.check_ins = 0
         self.calls: dict[str, ToolCall] = {}
         self.n = 0
 
@@ -40,14 +50,24 @@ class SalesOracle:
                 if m.role != "tool":
                     break
                 block.append(m)
+            for m in block:  # ids are read by pattern: a result may come back padded or partly rewritten
+                if m.error:
+                    continue
+                if m.name in ("price_quote", "discount_request"):
+                    self.quotes += 1
+                    found = _QUOTE.search(m.content)
+                    self.quote_id = found.group(0) if found else f"Q-{self.quotes:03d}"
+                elif m.name == "place_order":
+                    found = _ORDER.search(m.content)
+                    self.order_id = found.group(0) if found else "ORD-1001"
             failed = [self.calls[m.tool_call_id] for m in block if m.error and m.tool_call_id in self.calls]
             if failed:
                 return self._tools([(c.name, c.arguments) for c in failed])
-            for m in block:
-                if m.name in ("price_quote", "discount_request"):
-                    self.quote = json.loads(m.content)
-                elif m.name == "place_order":
-                    self.order = json.loads(m.content)
+        elif self.phase == "order" and not _AGREED.search(last.content):
+            # the customer has not said yes (an interruption, a question): check in instead of ordering
+            self.check_ins += 1
+            name = self.product["name"] if self.product else "it"
+            return Message.assistant(CHECK_INS[self.check_ins % len(CHECK_INS)].format(name=name))
         return self._next()
 
     def _next(self) -> Message:
@@ -68,26 +88,28 @@ class SalesOracle:
             price_call = ("discount_request", {"product_id": p["id"], "percent": pct}) if pct > 0 \
                 else ("price_quote", {"product_id": p["id"]})
             return self._tools([("product_details", {"product_id": p["id"]}), price_call])
-        if self.phase == "pitch" and p is not None and self.quote is not None:
+        if self.phase == "pitch" and p is not None and self.quote_id is not None:
             self.phase = "order"
             keywords = [self.line["features"][n][1] for n in self.task.user["needs"]]
-            pct = self.quote["discount_percent"]
-            price = (f"With a {pct:g}% discount your price is ${self.quote['price']:,.2f}." if pct
-                     else f"Your price is ${self.quote['price']:,.2f}.")
+            pct = self.gold["discount_percent"]
+            value = discounted(p["price"], pct)
+            price = (f"With a {pct:g}% discount your price is ${value:,.2f}." if pct
+                     else f"Your price is ${value:,.2f}.")
             notes = "; ".join(d["text"] for d in self.task.world["policy"]["disclosures"])
             return Message.assistant(
                 f"Thanks, that helps. I'd recommend the {p['name']}. The {p['name']} comes with "
                 f"{' and '.join(keywords)}, which covers what you asked for. It has a {p['warranty_years']}-year "
                 f"warranty and can be delivered in {p['delivery_days']} days, with no obligation to keep it. "
                 f"{price} Please note: {notes}. Shall I place the order for you?")
-        if self.phase == "order" and self.quote is not None:
+        if self.phase == "order" and self.quote_id is not None and p is not None:
             self.phase = "confirm"
-            return self._tools([("place_order", {"quote_id": self.quote["quote_id"]}),
-                                ("crm_note", {"note": f"Sold {self.quote['product_id']} at {self.quote['price']}"})])
-        if self.phase == "confirm" and self.order is not None and p is not None:
+            return self._tools([("place_order", {"quote_id": self.quote_id}),
+                                ("crm_note", {"note": f"Sold {p['id']} at {self.gold['order_value']}"})])
+        if self.phase == "confirm" and self.order_id is not None and p is not None:
             self.phase = "done"
-            return Message.assistant(f"All set! Order {self.order['order_id']} for the {p['name']} is confirmed "
-                                     f"at ${self.order['price']:,.2f}. Thank you for your purchase.")
+            return Message.assistant(f"All set! Order {self.order_id} for the {p['name']} is confirmed "
+                                     f"at ${discounted(p['price'], self.gold['discount_percent']):,.2f}. "
+                                     "Thank you for your purchase.")
         return Message.assistant("Thank you for your time today. Goodbye.")
 
     def _tools(self, calls: list[tuple[str, dict[str, Any]]]) -> Message:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter
 from pathlib import Path
@@ -11,8 +12,9 @@ import pytest
 
 import agentgym
 from agentgym.errors import ConfigError, TaskFileError
+from agentgym.simulators import UserTurn
 from agentgym.taskstore import dump_tasks
-from agentgym.types import ToolCall
+from agentgym.types import Message, ToolCall, ToolResult
 
 from agentgym.envs.memory import MemoryEnv
 from agentgym.envs.memory.env import task_from_record
@@ -236,3 +238,43 @@ def test_generator_is_deterministic_and_respects_its_limits() -> None:
     assert a != generate_user("u", "seed-2", n_updates=6, max_changes_per_var=2)
     task = task_from_record(a, "x", 0)
     assert len(task.gold["answers"]) == 7
+
+
+class _Noise:
+    """Transient tool failures (30%), off-topic user turns answered instead of the simulator (15%) and
+    reworded user messages, the way the noise wrappers inject them (issue 8's interceptor protocol)."""
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+        self.shifted = False
+        self.topic_shifts = 0
+
+    def before(self, env, call_or_turn, turn=None):  # noqa: ANN001  (tool: (env, call, turn); user: (env, turn))
+        if turn is not None:
+            if self.rng.random() < 0.3:
+                return ToolResult(call_id=call_or_turn.id, name=call_or_turn.name, content="503 unavailable",
+                                  error="noise")
+            return None
+        if not self.shifted and self.rng.random() < 0.15:
+            self.shifted = True
+            self.topic_shifts += 1
+            return UserTurn(Message.user("Unrelated, but did you watch the match last night?"))
+        self.shifted = False
+        return None
+
+    def after(self, env, call, result, turn):  # noqa: ANN001
+        return result
+
+    def on_user(self, env, message, turn):  # noqa: ANN001
+        return Message.user(message.content + " (sorry, typing on my phone)")
+
+
+def test_oracle_survives_tool_and_user_noise() -> None:
+    env = agentgym.make("memory", split="test")
+    noise = _Noise(3)
+    env.tool_interceptors.append(noise)
+    env.user_interceptors.append(noise)
+    for task in env.tasks[:4]:
+        metrics, _ = play(env, task.id)
+        assert metrics["normalized_memory_score"] == pytest.approx(1.0)
+    assert any(m.error == "noise" for m in env.messages) and noise.topic_shifts > 10

@@ -22,9 +22,11 @@ def test_scores_json_has_the_normalised_memory_score(tmp_path: Path) -> None:
     assert scores["n_episodes"] == 20
     assert scores["normalized_memory_score"] == pytest.approx(1.0) and scores["success_rate"] == 1.0
     assert scores["n_cells"] == 20 * 11
+    assert scores["rubric"]["total"] == pytest.approx(1.0)
     none = run("memory", split="test", policy="oracle", policy_kwargs={"memory": "none"},
                out=tmp_path / "none", quiet=True, progress=False)
     assert abs(none.scores["normalized_memory_score"]) < 0.08
+    assert none.scores["rubric"]["total"] < 0.3
     first = run("memory", split="test", policy="oracle", policy_kwargs={"memory": "first"},
                 out=tmp_path / "first", quiet=True, progress=False, limit=5)
     assert first.scores["write_failure_rate"] > 0.3
