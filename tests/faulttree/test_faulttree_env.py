@@ -315,3 +315,44 @@ def test_same_trajectory_on_local_and_process_sandboxes(env: FaultTreeEnv) -> No
         finally:
             e.close()
     assert digests[0] == digests[1]
+
+
+def test_llm_technician_persona(env: FaultTreeEnv) -> None:
+    from agentgym.envs.faulttree.user import technician_persona
+
+    task = first(env, lambda t: t.metadata["rollback"])
+    tree = load_library_tree(task.world["tree_id"])
+    persona = technician_persona(task, tree)
+    for node_id, i in task.user["observations"].items():
+        assert f"- {node_id} ({tree.node(node_id).label}): {tree.node(node_id).check.abnormal[i].text}" in persona
+    plan = task.user["rollback"]
+    assert f"misread {plan['node']}" in persona and f"After {plan['delay']} more answers" in persona
+    assert "###STOP###" in persona
+
+
+def test_llm_technician_through_a_loopback_provider(env: FaultTreeEnv) -> None:
+    pytest.importorskip("agentgym.policies.llm_user", reason="the policies engineer's LLMUserSimulator")
+    from agentgym.testing.fake_openai import FakeOpenAIServer
+
+    task = first(env, lambda t: not t.metadata["rollback"])
+    seen: list[dict[str, Any]] = []
+
+    def technician(request: dict[str, Any]) -> dict[str, Any]:
+        seen.append(request)
+        return {"content": "Hmm, it looks a bit off, hard to say."}
+
+    with FakeOpenAIServer(responder=technician) as server:
+        e = FaultTreeEnv(tasks=[task], user="llm", user_model="openai/fake-technician",
+                         user_base_url=server.base_url, max_turns=8)
+        play_turns = 0
+        e.reset(seed=0, options={"task_id": task.id})
+        oracle = e.make_oracle(task)
+        while not e.done:
+            e.step(oracle.act(e.messages))
+            play_turns += 1
+    assert seen and "fault tree" in json.dumps(seen[0]["messages"][0])
+    user_replies = [m for s in e.steps for m in s.observation if m.role == "user"]
+    assert user_replies and all(m.content == "Hmm, it looks a bit off, hard to say." for m in user_replies)
+    m = e.metrics
+    assert m["checks_asked"] == len(user_replies) and m["premature_conclusions"] is None
+    assert m["root_cause_accuracy"] == 0.0 and play_turns == 8
