@@ -78,7 +78,7 @@ def verify_bundle(bundle: Bundle) -> Verified:
         raise SubmissionRejected("task_set_hash_mismatch", f"the bundle's task-set hash {info.task_set_hash[:12]}… "
                                  f"is not the hash of {info.env}/{info.split} ({env.task_set_hash[:12]}…); "
                                  "rerun on the current task files")
-    _check_episodes(bundle.trajectories, {t.id: t for t in tasks}, info.env, info.harness.samples)
+    _check_episodes(bundle.trajectories, {t.id: t for t in tasks}, info.env, cls.version, info.harness.samples)
     _check_harness(bundle)
 
     rubric = rubric_for(cls)
@@ -87,7 +87,8 @@ def verify_bundle(bundle: Bundle) -> Verified:
     if claimed_hash and claimed_hash != rubric_id["hash"]:
         raise SubmissionRejected("rubric_mismatch", f"the run was scored with rubric "
                                  f"{info.harness.rubric.get('name')!r} ({str(claimed_hash)[:12]}…); this "
-                                 f"leaderboard scores {info.env} with rubric {rubric_id['name']!r} ({rubric_id['hash'][:12]}…)")
+                                 f"leaderboard scores {info.env} with rubric {rubric_id['name']!r} "
+                                 f"({str(rubric_id['hash'])[:12]}…)")
     rescored = [score_trajectory(t, rubric) for t in bundle.trajectories]
     diffs: list[str] = []
     for claimed, ours in zip(bundle.trajectories, rescored):
@@ -106,7 +107,8 @@ def verify_bundle(bundle: Bundle) -> Verified:
                     rubric_hash=str(rubric_id["hash"] or ""))
 
 
-def _check_episodes(trajectories: list[Trajectory], tasks: dict[str, Any], env: str, samples: int) -> None:
+def _check_episodes(trajectories: list[Trajectory], tasks: dict[str, Any], env: str, version: str,
+                    samples: int) -> None:
     ids = Counter(t.id for t in trajectories)
     repeated_ids = [i for i, n in ids.items() if n > 1]
     if repeated_ids:
@@ -116,6 +118,9 @@ def _check_episodes(trajectories: list[Trajectory], tasks: dict[str, Any], env: 
     for t in trajectories:
         if t.env != env:
             raise SubmissionRejected("task_mismatch", f"trajectory {t.id} is from env {t.env!r}, not {env!r}")
+        if t.env_version != version:
+            raise SubmissionRejected("env_version_mismatch", f"trajectory {t.id} was run on {env} "
+                                     f"{t.env_version}; this leaderboard scores {env} {version}")
         gold = tasks.get(t.task.id)
         if gold is None:
             raise SubmissionRejected("unknown_task", f"trajectory {t.id} is for task {t.task.id!r}, "

@@ -248,15 +248,22 @@ class _Zeros:
         return b"\0" * size
 
 
-def test_hidden_submissions_disappear_from_pages_and_api(make_server: Any, sqlite_url: str,
-                                                         bundles: dict[str, bytes]) -> None:
+def test_submit_cli_uploads_and_admin_hides(make_server: Any, sqlite_url: str, runs: dict[str, Path],
+                                           bundles: dict[str, bytes]) -> None:
+    import re
     import subprocess
 
     from leaderboard_helpers import AGENTGYM
 
     server = make_server(sqlite_url)
     token = server.token("alice")
-    sub_id = server.upload(bundles["oracle"], token).json()["id"]
+    submit = [AGENTGYM, "submit", str(runs["oracle"]), "--server", server.url, "--model", "cli-model"]
+    wrong = subprocess.run([*submit, "--token", "agl_wrong"], capture_output=True, text=True)
+    assert wrong.returncode == 1 and "401 invalid_token" in wrong.stderr
+    done = subprocess.run([*submit, "--token", token], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    sub_id = re.search(r"submission ([0-9a-f]{32}) ranks #1", done.stdout).group(1)  # type: ignore[union-attr]
+    assert httpx.get(server.url + f"/api/submissions/{sub_id}").json()["model"] == "cli-model"
     keep_id = server.upload(bundles["flaky"], token).json()["id"]
     out = subprocess.run([AGENTGYM, "leaderboard", "hide", sub_id, "--db", sqlite_url], capture_output=True,
                          text=True, check=True)
