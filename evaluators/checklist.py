@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -117,9 +118,18 @@ class ChecklistParams(BaseModel):
             raise ValueError("a checklist needs items or from_task: true")
 
 
-def _lookup(path: str, ctx: dict[str, Any]) -> Any:
+def _root(name: str, view: TrajectoryView) -> Any:
+    if name == "gold":
+        return view.gold
+    if name == "metrics":
+        return view.metrics
+    task = view.task
+    return {"id": task.id, "category": task.category, "instruction": task.instruction, "metadata": task.metadata}
+
+
+def _lookup(path: str, view: TrajectoryView) -> Any:
     parts = path.split(".")
-    cur: Any = ctx[parts[0]]
+    cur: Any = _root(parts[0], view)
     for p in parts[1:]:
         if isinstance(cur, dict) and p in cur:
             cur = cur[p]
@@ -130,28 +140,41 @@ def _lookup(path: str, ctx: dict[str, Any]) -> Any:
     return cur
 
 
-def render(value: Any, ctx: dict[str, Any]) -> Any:
-    """Fill ``{gold.x}`` placeholders; a string that is one placeholder keeps the value's type."""
+def render(value: Any, view: TrajectoryView) -> Any:
+    """Fill ``{gold.x}`` placeholders from the view's task, gold data and metrics; a string that is one
+    placeholder keeps the value's type."""
     if isinstance(value, str):
         whole = _PLACEHOLDER.fullmatch(value)
         if whole:
-            return _lookup(whole.group(1), ctx)
-        return _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), ctx)), value)
+            return _lookup(whole.group(1), view)
+        return _PLACEHOLDER.sub(lambda m: str(_lookup(m.group(1), view)), value)
     if isinstance(value, dict):
-        return {k: render(v, ctx) for k, v in value.items()}
+        return {k: render(v, view) for k, v in value.items()}
     if isinstance(value, list):
-        return [render(v, ctx) for v in value]
+        return [render(v, view) for v in value]
     return value
+
+
+@dataclass(slots=True)
+class _GoldCall:
+    """A ``called`` check made from one gold call (task data: nothing to render or validate)."""
+
+    id: str
+    tool: str
+    args: dict[str, Any]
+    weight: float
+    turn: None = None
+    check: str = "called"
 
 
 def _expand(items: list[Any], view: TrajectoryView) -> list[Any]:
     out = []
     for item in items:
         if isinstance(item, GoldCalls):
+            prefix = item.id or "gold_call"
             for i, g in enumerate(view.gold_calls or []):
-                out.append(Called.model_construct(  # task data, already validated as a Task
-                    check="called", id=f"{item.id or 'gold_call'}[{i}]:{g.get('name')}", tool=str(g.get("name")),
-                    args=g.get("arguments") or {}, turn=None, weight=item.weight))
+                out.append(_GoldCall(f"{prefix}[{i}]:{g.get('name')}", str(g.get("name")),
+                                     g.get("arguments") or {}, item.weight))
         else:
             out.append(item)
     return out
@@ -167,9 +190,6 @@ def run_checklist(view: TrajectoryView, params: ChecklistParams) -> MetricValue:
             raise ConfigError(f"task {view.task.id}: gold['checklist'] is invalid: {exc.errors()[0]['msg']} "
                               f"at {exc.errors()[0]['loc']}") from None
     items = _expand(items, view)
-    ctx = {"gold": view.gold, "task": {"id": view.task.id, "category": view.task.category,
-                                       "instruction": view.task.instruction, "metadata": view.task.metadata},
-           "metrics": view.metrics}
     total = 0.0
     passed_w = 0.0
     per_turn: dict[int, float] = {}
@@ -178,7 +198,7 @@ def run_checklist(view: TrajectoryView, params: ChecklistParams) -> MetricValue:
     for n, item in enumerate(items):
         label = item.id or f"{item.check}#{n}"
         try:
-            ok, turn, why = _evaluate(item, view, ctx)
+            ok, turn, why = _evaluate(item, view)
         except KeyError as exc:  # the task lacks the data this check refers to: not applicable
             evidence.append({"id": label, "passed": None, "turn": None, "evidence": f"not applicable: {exc}"})
             continue
@@ -197,18 +217,19 @@ def _answer(view: TrajectoryView) -> str:
     return view.final_answer or ""
 
 
-def _evaluate(item: Any, view: TrajectoryView, ctx: dict[str, Any]) -> tuple[bool, int | None, str]:
+def _evaluate(item: Any, view: TrajectoryView) -> tuple[bool, int | None, str]:
     """``(passed, evidence turn, evidence)``. Raises ``KeyError`` when a placeholder has no value."""
     calls = view.scored_calls()
-    if isinstance(item, Called):
-        tool, args = render(item.tool, ctx), render(item.args, ctx)
+    if isinstance(item, _GoldCall | Called):
+        tool, args = (item.tool, item.args) if isinstance(item, _GoldCall) else \
+            (render(item.tool, view), render(item.args, view))
         for c in calls:
             if c.name == tool and c.error not in REJECTED_ERRORS and (item.turn is None or c.turn == item.turn) \
                     and all(k in c.arguments and _equal(c.arguments[k], v) for k, v in args.items()):
                 return True, c.turn, f"turn {c.turn}: {c.name}({c.arguments})"
         return False, None, f"no call to {tool} with {args}"
     if isinstance(item, NotCalled):
-        tool = render(item.tool, ctx)
+        tool = render(item.tool, view)
         hit = next((c for c in calls if c.name == tool), None)
         return (hit is None, None, "never called" if hit is None else f"called at turn {hit.turn}")
     if isinstance(item, MaxCalls):
@@ -218,17 +239,17 @@ def _evaluate(item: Any, view: TrajectoryView, ctx: dict[str, Any]) -> tuple[boo
         bad = next((c for c in calls if c.error is not None), None)
         return (bad is None, None, "no errors" if bad is None else f"turn {bad.turn}: {bad.name} -> {bad.error}")
     if isinstance(item, AnswerContains):
-        text, ans = str(render(item.text, ctx)), _answer(view)
+        text, ans = str(render(item.text, view)), _answer(view)
         ok = text in ans if item.case_sensitive else text.lower() in ans.lower()
         return ok, view.answer_turn if ok else None, f"answer {'contains' if ok else 'lacks'} {text!r}"
     if isinstance(item, AnswerNumber):
-        value = float(render(item.value, ctx))
+        value = float(render(item.value, view))
         for n in _NUMBER.findall(_answer(view)):
             if math.isclose(float(n), value, rel_tol=item.tol, abs_tol=item.tol):
                 return True, view.answer_turn, f"answer states {n}"
         return False, None, f"answer does not state {value:g}"
     if isinstance(item, Regex):
-        pattern = re.compile(render(item.pattern, ctx))
+        pattern = re.compile(render(item.pattern, view))
         for turn, text in _texts(view, item.target):
             m = pattern.search(text)
             if m:

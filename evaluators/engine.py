@@ -141,4 +141,4 @@ def score_trajectory(traj: Trajectory, rubric: Rubric | str | None = None) -> Tr
     else:
         chosen = rubric_for(cls)
     result = score_with(chosen, traj, metrics)
-    return traj.model_copy(update={"metrics": metrics, "scores": result.model_dump(mode="json")})
+    return traj.model_copy(update={"metrics": metrics, "scores": result.to_scores()})

@@ -42,12 +42,8 @@ def _same(a: Any, b: Any) -> bool:
 def similarity_matrix(pred: Sequence[tuple[str, Mapping[str, Any]]],
                       gold: Sequence[tuple[str, Mapping[str, Any]]]) -> np.ndarray:
     """``S[i, j]`` = similarity of predicted call i to gold call j; calls are ``(name, arguments)``."""
-    S = np.zeros((len(pred), len(gold)))
-    for i, (pn, pa) in enumerate(pred):
-        for j, (gn, ga) in enumerate(gold):
-            if pn == gn:
-                S[i, j] = call_similarity(pn, pa, gn, ga)
-    return S
+    rows = [[call_similarity(pn, pa, gn, ga) if pn == gn else 0.0 for gn, ga in gold] for pn, pa in pred]
+    return np.array(rows, dtype=float).reshape(len(pred), len(gold))
 
 
 @dataclass

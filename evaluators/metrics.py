@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentgym.evaluators.matching import Matching, match, similarity_matrix, token_f1
 from agentgym.evaluators.registry import MetricValue, NoParams, metric
-from agentgym.evaluators.view import REJECTED_ERRORS, TrajectoryView
+from agentgym.evaluators.view import REJECTED_ERRORS, TrajectoryView, call_key
 
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
@@ -103,7 +104,7 @@ def tool_f1(view: TrajectoryView, p: ToolF1Params) -> MetricValue:
         per_turn[view.answer_turn] = answer_match(view.final_answer or "", view.gold["answer"])
     value = {"f1": m.f1, "precision": m.precision, "recall": m.recall}[p.output]
     details = {"precision": m.precision, "recall": m.recall, "f1": m.f1, "matched": m.matched,
-               "n_pred": m.n_pred, "n_gold": m.n_gold, "pairs": m.pairs}
+               "n_pred": m.n_pred, "n_gold": m.n_gold, "pairs": [[i, j] for i, j in m.pairs]}
     return MetricValue(value, per_turn, details)
 
 
@@ -201,7 +202,7 @@ def information_utilization(view: TrajectoryView, p: NoParams) -> MetricValue:
     """Approximation: share of successful tool results whose values (JSON leaves or numbers; short text
     results as a whole) reappear in a later turn's call arguments or in the final answer. Per turn: the
     share for the results that turn received."""
-    later_args: list[tuple[int, set[str]]] = []
+    later_args: list[tuple[int, set[Value]]] = []
     for c in view.scored_calls():
         later_args.append((c.turn, _values(c.arguments)))
     answer_vals = _text_values(view.final_answer or "") if view.answer_turn is not None else set()
@@ -215,7 +216,7 @@ def information_utilization(view: TrajectoryView, p: NoParams) -> MetricValue:
             continue
         used = any(t > c.turn and vals & a for t, a in later_args)
         if not used and view.answer_turn is not None and view.answer_turn > c.turn:
-            used = bool(vals & answer_vals) or any(len(v) > 3 and not v[0].isdigit() and v in answer_text
+            used = bool(vals & answer_vals) or any(isinstance(v, str) and len(v) > 3 and v in answer_text
                                                     for v in vals)
         per.setdefault(c.turn, []).append(float(used))
     flat = [v for vs in per.values() for v in vs]
@@ -224,19 +225,22 @@ def information_utilization(view: TrajectoryView, p: NoParams) -> MetricValue:
     return MetricValue(sum(flat) / len(flat), {t: sum(v) / len(v) for t, v in per.items()})
 
 
-def _norm(x: Any) -> str | None:
+Value = float | str  # numbers rounded to 6 places, text lower-cased
+
+
+def _norm(x: Any) -> Value | None:
     if isinstance(x, bool) or x is None:
         return None
     if isinstance(x, int | float):
-        return repr(round(float(x), 6))
+        return round(float(x), 6)
     s = str(x).strip().lower()
     if _NUMBER.fullmatch(s):
-        return repr(round(float(s), 6))
+        return round(float(s), 6)
     return s or None
 
 
-def _values(data: Any) -> set[str]:
-    out: set[str] = set()
+def _values(data: Any) -> set[Value]:
+    out: set[Value] = set()
     stack = [data]
     while stack:
         x = stack.pop()
@@ -251,22 +255,22 @@ def _values(data: Any) -> set[str]:
     return out
 
 
-def _text_values(text: str) -> set[str]:
-    return {repr(round(float(n), 6)) for n in _NUMBER.findall(text)}
+def _text_values(text: str) -> set[Value]:
+    return {round(float(n), 6) for n in _NUMBER.findall(text)}
 
 
-def _result_values(content: str) -> set[str]:
+def _result_values(content: str) -> set[Value]:
     content = content.strip()
+    if _NUMBER.fullmatch(content):
+        return {round(float(content), 6)}
     if content[:1] in "[{\"":
         try:
             return _values(json.loads(content))
         except json.JSONDecodeError:
             pass
     vals = _text_values(content)
-    if len(content) <= 64:
-        v = _norm(content)
-        if v is not None:
-            vals.add(v)
+    if len(content) <= 64 and content:
+        vals.add(content.lower())
     return vals
 
 
@@ -284,14 +288,10 @@ def progress_score(view: TrajectoryView, p: NoParams) -> MetricValue:
         return MetricValue(None if view.metrics.get("success") is None else 0.0)
     if not gold:
         return MetricValue(0.0)
-    from collections import Counter
-
-    from agentgym.types import canonical_json
-
     have = Counter(c.key for c in view.scored_calls() if c.ok)
     reproduced = 0
     for g in gold:
-        k = str(g.get("name", "")) + "\x1f" + canonical_json(g.get("arguments") or {})
+        k = call_key(str(g.get("name", "")), g.get("arguments") or {})
         if have[k] > 0:
             have[k] -= 1
             reproduced += 1

@@ -155,6 +155,11 @@ class RubricResult(BaseModel):
     #: money spent on judge calls for this result (0 when every judgement came from the cache)
     cost: float = 0.0
 
+    def to_scores(self) -> dict[str, Any]:
+        """The JSON form stored as ``Trajectory.scores`` (same as ``model_dump(mode="json")``, without the
+        serialiser's cost: the engine only ever puts JSON-native values in a result)."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
+
 
 def finite01(x: float) -> float:
     """Clamp to [0, 1]; NaN is a programming error in a metric, so it is refused loudly."""

@@ -31,7 +31,7 @@ class CallView:
     def key(self) -> str:
         """Canonical name + arguments, for identity checks (computed only by metrics that need it)."""
         if self._key is None:
-            self._key = self.name + "\x1f" + canonical_json(self.arguments)
+            self._key = call_key(self.name, self.arguments)
         return self._key
 
     @property
@@ -72,6 +72,16 @@ class TrajectoryView:
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def call_key(name: str, arguments: dict[str, Any]) -> str:
+    """A string that is equal for equal calls (argument order ignored); flat arguments take a fast path."""
+    if all(type(v) in _SCALARS for v in arguments.values()):
+        return name + "\x1f" + repr(sorted(arguments.items()))
+    return name + "\x1e" + canonical_json(arguments)
 
 
 def build_view(traj: Trajectory, metrics: dict[str, Any]) -> TrajectoryView:

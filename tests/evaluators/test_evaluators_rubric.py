@@ -199,3 +199,10 @@ def test_calculator_gate_fails_without_an_answer_line():
         last.model_copy(update={"action": last.action.model_copy(update={"content": "I think it is big."})})]})
     s = score_trajectory(broken).scores
     assert s["gates"] == {"answered": False} and s["total"] == 0.0
+
+
+def test_stored_scores_equal_the_pydantic_json_dump():
+    traj = play_calculator("calc-test-0003", wrong=True)
+    result = load_rubric("calculator").score(traj)
+    assert result.to_scores() == result.model_dump(mode="json")
+    assert json.loads(json.dumps(result.to_scores())) == result.to_scores()
