@@ -19,7 +19,7 @@ from typing import Any
 from agentgym.envs.faulttree.search import find_causes, min_checks
 from agentgym.envs.faulttree.tree import FaultTree, fault_states, parse_tree
 from agentgym.envs.faulttree.vocabulary import DOMAINS, KINDS
-from agentgym.types import Task, sha256_of
+from agentgym.types import sha256_of
 
 TREES_PER_DOMAIN = 13
 ENTRIES_PER_TREE = 12

@@ -1,7 +1,7 @@
 """The technician on site: answers the checks the agent asks for, vaguely at times, and sometimes misreads.
 
 The scripted technician is deterministic given the episode seed. It answers the first node id the agent's
-message names. The first time a node is asked, with probability ``vague_rate`` the answer carries no
+message names that it has not answered clearly yet (else the first one). The first time a node is asked, with probability ``vague_rate`` the answer carries no
 information ("it looks a bit off", a partial reading) whatever the truth, so the agent must ask again; the
 second answer is clear. When the task plans a rollback, the technician reports the planned healthy event (and
 the decoy branch below it) as failed until ``delay`` further answers have been given, then corrects himself in
@@ -58,6 +58,7 @@ class TechnicianUser(UserSimulator):
         self.observations: dict[str, int] = task.user["observations"]
         self.plan: dict[str, Any] | None = task.user.get("rollback")
         self.asked: dict[str, int] = {}
+        self.clear: set[str] = set()  # nodes answered clearly at least once
         self.misread_reported: list[str] = []  # misread nodes reported so far (the planned node first)
         self.answers_since_misread = 0
         self.rollback_fired = False
@@ -71,8 +72,8 @@ class TechnicianUser(UserSimulator):
             return self._on_proposal(proposals[-1])
         text = messages[-1].content if messages and messages[-1].role == "assistant" else ""
         ids = [i for i in NODE_ID.findall(text) if i in self.tree]
-        if ids:
-            return self._answer(ids[0])
+        if ids:  # "X looked fine, so now check Y": the first node not answered clearly yet
+            return self._answer(next((i for i in ids if i not in self.clear), ids[0]))
         if self.proposed:
             return UserTurn(Message.user("Alright, thanks for the help."), done=True, info={"kind": "done"})
         return UserTurn(Message.user(
@@ -107,6 +108,7 @@ class TechnicianUser(UserSimulator):
                 obs = node.check.abnormal[self.observations[node_id]]
             else:
                 obs = node.check.normal
+            self.clear.add(node_id)
             reply = f"I checked {node_id} ({node.label}). {obs.text}."
             info = {"kind": "answer", "node": node_id, "reported": "abnormal" if obs.fault else "normal",
                     "misread": misread}
@@ -153,13 +155,15 @@ class TechnicianUser(UserSimulator):
 
     # ------------------------------------------------------------------ snapshots
     def state(self) -> dict[str, Any]:
-        return {**super().state(), "asked": dict(self.asked), "misread_reported": list(self.misread_reported),
+        return {**super().state(), "asked": dict(self.asked), "clear": sorted(self.clear),
+                "misread_reported": list(self.misread_reported),
                 "answers_since_misread": self.answers_since_misread, "rollback_fired": self.rollback_fired,
                 "proposed": self.proposed}
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         self.asked = dict(state["asked"])
+        self.clear = set(state["clear"])
         self.misread_reported = list(state["misread_reported"])
         self.answers_since_misread = state["answers_since_misread"]
         self.rollback_fired = state["rollback_fired"]

@@ -356,3 +356,17 @@ def test_llm_technician_through_a_loopback_provider(env: FaultTreeEnv) -> None:
     m = e.metrics
     assert m["checks_asked"] == len(user_replies) and m["premature_conclusions"] is None
     assert m["root_cause_accuracy"] == 0.0 and play_turns == 8
+
+
+def test_technician_answers_the_node_not_yet_answered(env: FaultTreeEnv) -> None:
+    task = first(env, lambda t: not t.metadata["rollback"])
+    tree = load_library_tree(task.world["tree_id"])
+    a, b = tree.top.children[:2]
+    e = FaultTreeEnv(tasks=[task], vague_rate=0.0)
+    e.reset(seed=0, options={"task_id": task.id})
+    _, info = say(e, f"Please check {a}.")
+    assert info["node"] == a
+    _, info = say(e, f"Thanks, {a} is noted. Now please check {b}.")
+    assert info["node"] == b
+    _, info = say(e, f"Compare {a} and {b} once more.")
+    assert info["node"] == a
