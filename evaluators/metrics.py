@@ -144,11 +144,13 @@ def step_efficiency(view: TrajectoryView, p: NoParams) -> MetricValue:
 @metric("redundancy")
 def redundancy(view: TrajectoryView, p: NoParams) -> MetricValue:
     """Exact, higher is better: ``1 - redundant calls / calls``. A call is redundant when it repeats an
-    earlier *successful* call exactly (same name and arguments; retrying after a failure is not) or is a
-    no-op the env rejected without running (malformed, unknown tool, invalid arguments, constraint)."""
+    earlier *successful* call exactly (same name and arguments) with no state change in between (a
+    successful call to a tool whose spec says ``mutates``), or is a no-op the env rejected without running
+    (malformed, unknown tool, invalid arguments, constraint). Retrying after a failure is not redundant."""
     calls = view.scored_calls()
     if not calls:
         return MetricValue(1.0, {})
+    mutating = {t.get("name") for t in view.trajectory.tools if t.get("mutates")}
     done: set[str] = set()
     per: dict[int, list[float]] = {}
     redundant = 0
@@ -157,6 +159,8 @@ def redundancy(view: TrajectoryView, p: NoParams) -> MetricValue:
         redundant += is_redundant
         per.setdefault(c.turn, []).append(0.0 if is_redundant else 1.0)
         if c.ok:
+            if c.name in mutating and not is_redundant:
+                done.clear()  # the state changed: repeating an earlier call may now be needed
             done.add(c.key)
     return MetricValue(1.0 - redundant / len(calls), {t: sum(v) / len(v) for t, v in per.items()},
                        {"redundant_calls": redundant, "calls": len(calls)})

@@ -19,7 +19,8 @@ def call(tool: str, result: Any = None, /, *, error: str | None = None, **argume
 
 def build(turns: list[Any], gold: dict[str, Any] | None = None, env: str = "calculator",
           metrics: dict[str, Any] | None = None, components: list[dict[str, float]] | None = None,
-          violations: set[int] = frozenset(), instruction: str = "Compute something.") -> Trajectory:
+          violations: set[int] = frozenset(), instruction: str = "Compute something.",
+          tools: list[dict[str, Any]] | None = None) -> Trajectory:
     """``turns``: each a list of ``call(...)`` dicts (a tool turn) or a string (an answer turn)."""
     steps = []
     n = 0
@@ -42,7 +43,7 @@ def build(turns: list[Any], gold: dict[str, Any] | None = None, env: str = "calc
                           terminated=t == len(turns) - 1))
     task = Task(id="t-0", env=env, split="test", instruction=instruction, gold=gold or {})
     return Trajectory(id="t-0#0", env=env, env_version="0.1.0", task=task,
-                      initial_messages=[Message.user(instruction)], steps=steps, terminated=True,
+                      initial_messages=[Message.user(instruction)], tools=tools or [], steps=steps, terminated=True,
                       metrics=metrics or {})
 
 

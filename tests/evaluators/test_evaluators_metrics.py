@@ -73,6 +73,20 @@ def test_redundancy(make_traj, tc):
     assert run("redundancy", make_traj(["8"])).value == 1.0
 
 
+def test_redundancy_resets_when_the_state_changes(make_traj, tc):
+    # read, write, read again (state changed: needed), read a third time (nothing changed: redundant),
+    # write the same note again right away (a no-op: redundant). 2 of 5.
+    tools = [{"name": "read", "mutates": False}, {"name": "write", "mutates": True}]
+    traj = make_traj([[tc("read", "a=1")], [tc("write", "ok", a=2)], [tc("read", "a=2")], [tc("read", "a=2")],
+                      [tc("write", "ok", a=2)], "done"], tools=tools)
+    v = run("redundancy", traj)
+    assert v.value == pytest.approx(1 - 2 / 5)
+    assert v.per_turn == {0: 1.0, 1: 1.0, 2: 1.0, 3: 0.0, 4: 0.0}
+    # without the mutates flag the second read counts as a repeat as well
+    untyped = make_traj([[tc("read", "a=1")], [tc("write", "ok", a=2)], [tc("read", "a=1")]])
+    assert run("redundancy", untyped).value == pytest.approx(2 / 3)
+
+
 def test_task_relevance(make_traj, tc):
     # lookup is a gold tool (1), multiply is not (0), the unknown tool was rejected (0): 1/3
     traj = make_traj([[tc("lookup", 7, name="rate"), tc("multiply", 14, a=2, b=7)],
