@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -73,4 +74,11 @@ def percents_off(text: str) -> list[float]:
 
 
 def mentions(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![a-z0-9]){re.escape(phrase.lower())}(?![a-z0-9])", text.lower()) is not None
+    """``phrase`` occurs in ``text`` as whole words (case-insensitive)."""
+    low, p = text.lower(), phrase.lower()
+    return p in low and _phrase_pattern(p).search(low) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])")
