@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -278,3 +279,25 @@ def test_oracle_survives_tool_and_user_noise() -> None:
         metrics, _ = play(env, task.id)
         assert metrics["normalized_memory_score"] == pytest.approx(1.0)
     assert any(m.error == "noise" for m in env.messages) and noise.topic_shifts > 10
+
+
+def test_snapshot_and_restore_mid_episode_replays_identically() -> None:
+    env = agentgym.make("memory", split="test")
+    env.reset(seed=5, options={"task_id": "memory-test-005"})
+    oracle = env.make_oracle(env.task)
+    for _ in range(60):
+        env.step(oracle.act(env.messages))
+    snap = json.loads(json.dumps(env.snapshot()))
+    branch = copy.deepcopy(oracle)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(oracle.act(env.messages))
+        done = terminated or truncated
+    other = agentgym.make("memory", split="test")
+    other.restore(snap)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = other.step(branch.act(other.messages))
+        done = terminated or truncated
+    assert other.trajectory().digest() == env.trajectory().digest()
+    assert other.metrics["normalized_memory_score"] == pytest.approx(1.0)

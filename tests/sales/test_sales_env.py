@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections import Counter
@@ -272,3 +273,26 @@ def test_llm_customer_keeps_the_scripted_decisions() -> None:
         assert server.requests
     assert metrics["conversion"] == 1
     assert all(m.content.startswith("(in my own words)") for m in env.messages[2:] if m.role == "user")
+
+
+def test_snapshot_and_restore_mid_dialogue_replays_identically() -> None:
+    env = agentgym.make("sales", split="test")
+    task = next(t for t in env.tasks if t.gold["convertible"] and t.user["style"] == "chatty")
+    env.reset(seed=9, options={"task_id": task.id})
+    agent = env.make_oracle(env.task)
+    for _ in range(3):
+        env.step(agent.act(env.messages))
+    snap = json.loads(json.dumps(env.snapshot()))
+    branch = copy.deepcopy(agent)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(agent.act(env.messages))
+        done = terminated or truncated
+    other = agentgym.make("sales", split="test")
+    other.restore(snap)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = other.step(branch.act(other.messages))
+        done = terminated or truncated
+    assert other.trajectory().digest() == env.trajectory().digest()
+    assert other.metrics["conversion"] == 1
