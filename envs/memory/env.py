@@ -59,8 +59,7 @@ class MemoryEnv(AgentEnv):
         if simulator == "llm" and not user_model:
             raise ConfigError("simulator='llm' needs user_model (a litellm model name)")
         if data is not None:
-            kwargs["tasks"] = [task_from_record(r.model_dump(mode="json"), "data", i)
-                               for i, r in enumerate(load_records(data))]
+            kwargs["tasks"] = tasks_from_data(data)
             split = "data"
         super().__init__(split, max_turns=max_turns, **kwargs)
         self._fixed_max_turns = max_turns is not None
@@ -72,8 +71,12 @@ class MemoryEnv(AgentEnv):
 
     @classmethod
     def load_split(cls, split: str) -> list[Task]:
+        """A built-in split, or the path of AMemGym's released JSON (so ``agentgym run memory --split
+        data/v1.base/data.json`` runs the official users)."""
+        if split.endswith((".json", ".jsonl")):
+            return tasks_from_data(split)
         if split == "data":
-            raise ConfigError("split 'data' exists only with data=PATH (AMemGym's released JSON)")
+            raise ConfigError("split 'data' exists only with data=PATH, or pass the JSON file's path as the split")
         return super().load_split(split)
 
     @classmethod
@@ -124,3 +127,8 @@ def task_from_record(record: dict[str, Any], split: str, index: int) -> Task:
                 system_prompt=SYSTEM, user=record, world={"notes": {}},
                 gold={"answers": gold, "required_info": rec.required_variables()},
                 metadata={"user_id": rec.id, "sessions": n_sessions})
+
+
+def tasks_from_data(path: str | Path) -> list[Task]:
+    """Tasks for every user of an AMemGym released-format file (split ``data``; ids are the user ids)."""
+    return [task_from_record(r.model_dump(mode="json"), "data", i) for i, r in enumerate(load_records(path))]

@@ -89,3 +89,11 @@ def test_llm_user_simulator_writes_follow_ups_without_leaking_state() -> None:
         assert not any(u.startswith("LEAK") for u in users), "replies stating hidden values are discarded"
         assert server.requests, "follow-up rounds went to the LLM simulator"
     assert info["metrics"]["normalized_memory_score"] == pytest.approx(1.0)
+
+
+def test_official_data_runs_through_the_runner(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "amemgym_two_users.json"
+    result = run("memory", split=str(fixture), policy="oracle", out=tmp_path / "data", quiet=True, progress=False)
+    assert result.scores["n_episodes"] == 2
+    assert result.scores["normalized_memory_score"] == pytest.approx(1.0)
+    assert result.scores["n_cells"] == 3  # user 1 has two periods, user 2 one
