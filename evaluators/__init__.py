@@ -3,18 +3,13 @@
     from agentgym.evaluators import rubric_for, score_trajectory
     scored = score_trajectory(trajectory)          # metrics + scores filled in
     result = rubric_for("calculator").score(trajectory)
+
+See README.md in this folder for the rubric schema and the metrics.
 """
 
+from agentgym.evaluators.engine import score_trajectory, score_with
 from agentgym.evaluators.loading import builtin_rubrics, load_rubric, rubric_for
 from agentgym.evaluators.schema import AXES, Criterion, JudgeConfig, Rubric, RubricResult
 
 __all__ = ["AXES", "Criterion", "JudgeConfig", "Rubric", "RubricResult", "builtin_rubrics", "load_rubric",
-           "rubric_for", "score_trajectory"]
-
-
-def __getattr__(name: str):  # score_trajectory lives with the engine, imported on first use
-    if name == "score_trajectory":
-        from agentgym.evaluators.engine import score_trajectory
-
-        return score_trajectory
-    raise AttributeError(name)
+           "rubric_for", "score_trajectory", "score_with"]

@@ -170,3 +170,18 @@ def test_task_pass_and_env_metric(make_traj):
 def test_no_violations(make_traj):
     v = run("no_violations", make_traj(["a", "b", "c", "d"], violations={1}))
     assert v.value == 0.75 and v.per_turn == {0: 1.0, 1: 0.0, 2: 1.0, 3: 1.0}
+
+
+def test_tool_f1_soft_matching_through_a_rubric(make_traj, tc):
+    from agentgym.evaluators import load_rubric
+
+    # pred: the exact lookup and add(1, 8), 0.75 against gold add(1, 7). Hungarian matches 1 + 0.75, so
+    # P = R = F1 = 1.75 / 2; the soft plan spreads a little mass onto zero-similarity pairs: just below.
+    traj = make_traj([[tc("lookup", 7, name="rate")], [tc("add", 9, a=1, b=8)], "ANSWER: 9"], gold=GOLD,
+                     metrics={"success": False})
+    rubric = load_rubric({"name": "soft", "criteria": [
+        {"name": "hard", "kind": "rule", "metric": "tool_f1"},
+        {"name": "soft", "kind": "rule", "metric": "tool_f1", "params": {"matching": "sinkhorn", "reg": 0.1}}]})
+    r = rubric.score(traj)
+    assert r.criteria["hard"] == pytest.approx(1.75 / 2)  # P = R = (1 + 0.75) / 2
+    assert r.criteria["hard"] - 0.01 < r.criteria["soft"] < r.criteria["hard"]
