@@ -53,7 +53,7 @@ def main() -> None:
         sb = make_sandbox(backend)
         with sb, sb.open(SPEC) as s:
             if backend == "process":
-                sb.warm_up(1)  # let the pool's background refill finish before timing
+                sb.settle()  # let the pool's background refill finish before timing
             lat = time_calls(s, a.calls)
         results[f"{backend}_p50_ms"] = pct(lat, 0.5)
         print(f"{backend:8s} p50={pct(lat, .5):.3f} ms p99={pct(lat, .99):.3f} ms")
@@ -62,14 +62,14 @@ def main() -> None:
     with docker:
         docker.warm_up(1)
         with docker.open(SPEC) as s:  # first open imports the world module into the server
-            docker.warm_up(1)  # let the pool's background refill finish before timing
+            docker.settle()  # let the pool's background refill finish before timing
             lat = time_calls(s, a.calls)
         results["docker_p50_ms"], results["docker_p99_ms"] = pct(lat, 0.5), pct(lat, 0.99)
         print(f"docker   p50={pct(lat, .5):.3f} ms p99={pct(lat, .99):.3f} ms")
 
         handouts = []
         for _ in range(a.handouts):
-            docker.warm_up(1)  # wait until the pool has refilled: measure a warm handout, not a cold start
+            docker.settle()  # wait until the pool has refilled: measure a warm handout, not a cold start
             t = time.perf_counter()
             s = docker.open(SPEC)
             handouts.append(time.perf_counter() - t)

@@ -130,7 +130,13 @@ class RemoteSession(SandboxSession):
                                        {"call": call.model_dump(), "timeout": t}, timeout=t + 10)
         except SandboxError as exc:
             return self._infra_result(call, exc)
-        return ToolResult.model_construct(**body)
+        return self._result(call, body)
+
+    def _result(self, call: ToolCall, body: Any) -> ToolResult:
+        try:
+            return ToolResult.model_validate(body)
+        except ValueError as exc:  # not our server's answer: treat the server as compromised
+            return self._infra_result(call, SandboxError(f"malformed reply: {str(exc)[:200]}"))
 
     async def acall(self, call: ToolCall, timeout: float | None = None) -> ToolResult:
         t = self._timeout(timeout)
@@ -143,7 +149,7 @@ class RemoteSession(SandboxSession):
             body = _decode(resp.status_code, resp.content, "call")
         except SandboxError as exc:
             return self._infra_result(call, exc)
-        return ToolResult.model_construct(**body)
+        return self._result(call, body)
 
     def tool_specs(self) -> list[dict[str, Any]]:
         return [dict(t) for t in self._tools]

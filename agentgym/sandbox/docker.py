@@ -68,17 +68,19 @@ def reap_stale(client: Any) -> list[str]:
     """Remove sandbox containers whose owning process (on this host) is gone. Returns their names."""
     host = socket.gethostname()
     removed = []
-    for c in client.containers.list(all=True, filters={"label": LABEL}):
-        owner = c.labels.get(LABEL, "")
+    # sparse: no per-container inspect, which races with containers other processes are removing
+    for c in client.containers.list(all=True, sparse=True, filters={"label": LABEL}):
+        owner = (c.attrs.get("Labels") or {}).get(LABEL, "")
         name, _, pid = owner.rpartition(":")
         if name != host or (pid.isdigit() and _pid_alive(int(pid))):
             continue
+        cname = (c.attrs.get("Names") or [c.id])[0].lstrip("/")
         try:
-            c.remove(force=True)
-            removed.append(c.name)
+            client.api.remove_container(c.id, force=True)
+            removed.append(cname)
         except Exception:  # noqa: BLE001, S110 - already gone
             pass
-        shutil.rmtree(os.path.join(SOCKET_ROOT, c.name), ignore_errors=True)
+        shutil.rmtree(os.path.join(SOCKET_ROOT, cname), ignore_errors=True)
     return removed
 
 
@@ -166,9 +168,16 @@ class DockerSandbox(PooledSandbox):
         host.stop()
         raise SandboxError(f"sandbox container {name} did not answer within {self.start_timeout:g} s")
 
+    def only_server_left(self, host: Host) -> bool:
+        try:
+            return len(host.container.top()["Processes"]) == 1  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - the container is gone
+            return False
+
     def containers(self) -> list[Any]:
         """This sandbox's containers, as the daemon sees them."""
-        return self.client.containers.list(all=True, filters={"label": f"{POOL_LABEL}={self.pool_id}"})
+        return [self.client.containers.get(c.id) for c in self.client.containers.list(
+            all=True, sparse=True, filters={"label": f"{POOL_LABEL}={self.pool_id}"})]
 
     def close(self) -> None:
         super().close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import math
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,6 +71,8 @@ class PooledSandbox(Sandbox):
         self.limits = dict(limits or {})
         self.hosts: list[Host] = []
         self._lock = threading.Lock()
+        self._recycled = threading.Condition(self._lock)
+        self._recycling: dict[bool, int] = {False: 0, True: 0}
         self._starting: dict[bool, int] = {False: 0, True: 0}
         self._wanted: set[bool] = set()
         self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix=f"agentgym-{self.name}-pool")
@@ -86,6 +89,11 @@ class PooledSandbox(Sandbox):
         host.dead = True
         host.stop()
 
+    def only_server_left(self, host: Host) -> bool:
+        """Checked from outside after a reset: the server is the host's only process. Tools may have
+        replaced the socket with a server of their own, which would answer ``/reset`` with a lie."""
+        return True
+
     # ------------------------------------------------------------------ pool
     def warm_up(self, n: int | None = None, *, exclusive: bool = False, wait: bool = True) -> None:
         """Start hosts ahead so the next ``open`` finds one ready; keeps ``pool_size`` idle from now on."""
@@ -96,6 +104,16 @@ class PooledSandbox(Sandbox):
             for f in futures:
                 if f is not None:
                     f.result()
+
+    def settle(self, timeout: float = 120.0) -> None:
+        """Wait until no server start or reset is under way (benchmarks, tests, orderly shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                busy = any(self._starting.values()) or any(self._recycling.values())
+            if not busy:
+                return
+            time.sleep(0.01)
 
     def _idle(self, exclusive: bool) -> float:
         """Free capacity in hosts: idle exclusive hosts, or free shared slots / slots per host, plus starts
@@ -152,6 +170,11 @@ class PooledSandbox(Sandbox):
         self._wanted.add(exclusive)
         for _ in range(100):
             host = self._take(exclusive)
+            if host is None:
+                with self._recycled:  # a host being reset is the cheapest one to wait for
+                    if self._recycling[exclusive]:
+                        self._recycled.wait(timeout=5)
+                host = self._take(exclusive)
             if host is None:  # nothing free: start one (and the refill more) and wait for it
                 future = self._schedule(exclusive)
                 self._refill()
@@ -170,13 +193,29 @@ class PooledSandbox(Sandbox):
         self.stop_host(host)
 
     def release(self, host: Host, broken: bool) -> None:
-        if not broken and host.exclusive:
-            try:  # the next episode must not see this one's processes or files
-                host.client.request("POST", "/reset", {}, timeout=30)
-            except SandboxError:
-                broken = True
-        with self._lock:
+        if host.exclusive and not broken and not self._closed:
+            with self._lock:
+                self._recycling[True] += 1
+            self._executor.submit(self._recycle, host)  # still counted as busy until it is clean
+            return
+        self._free(host, broken)
+
+    def _recycle(self, host: Host) -> None:
+        """Reset an exclusive host for the next episode: the tools' processes and files must be gone."""
+        try:
+            host.client.request("POST", "/reset", {}, timeout=30)
+            clean = self.only_server_left(host)
+        except SandboxError:
+            clean = False
+        self._free(host, broken=not clean)
+        with self._recycled:
+            self._recycling[True] -= 1
+            self._recycled.notify_all()
+
+    def _free(self, host: Host, broken: bool) -> None:
+        with self._recycled:
             host.sessions = max(0, host.sessions - 1)
+            self._recycled.notify_all()
         if broken or self._closed:
             self._discard(host)
         self._refill()

@@ -47,6 +47,25 @@ class ProcessHost(Host):
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, read from the host's /proc (which the sandbox cannot fake)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                kids = [int(k) for k in Path(f"/proc/{p}/task/{t}/children").read_text().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
 def _python_roots() -> list[str]:
     """Folders the server's interpreter reads: the Python install, the venv and agentgym's source."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))}
@@ -120,6 +139,13 @@ class ProcessSandbox(PooledSandbox):
         if self.use_bwrap and shutil.which("bwrap") is None:
             raise SandboxError("use_bwrap=True but `bwrap` is not installed; apt-get install bubblewrap")
         self.start_timeout = start_timeout
+
+    def only_server_left(self, host: Host) -> bool:
+        proc = host.proc  # type: ignore[attr-defined]
+        if proc is None or proc.poll() is not None:
+            return False
+        # under bubblewrap the server is bwrap's only child; without it, the server itself has no children
+        return len(descendants(proc.pid)) == (1 if self.use_bwrap else 0)
 
     def start_host(self, exclusive: bool) -> Host:
         tmpdir = tempfile.mkdtemp(prefix="agentgym-sbx-")

@@ -418,12 +418,23 @@ def _preload() -> None:
     import agentgym.world  # noqa: F401
 
 
+def _make_undumpable() -> None:
+    """Forbid same-user processes (the tools) to ptrace us or read our memory (``PR_SET_DUMPABLE`` 0)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: nothing to harden
+        pass
+
+
 def serve(socket_path: str, *, exclusive: bool = False, drop_to: int | None = None,
           preload: list[str] | None = None, scratch: list[str] | None = None) -> None:
     if drop_to is not None and os.geteuid() == 0:
         os.setgroups([])
         os.setgid(drop_to)
         os.setuid(drop_to)
+    _make_undumpable()
     pid1 = os.getpid() == 1
     if pid1:  # default-action signals from inside the namespace never reach PID 1; make SIGTERM stop us
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))

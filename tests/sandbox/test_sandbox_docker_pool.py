@@ -87,6 +87,7 @@ OWNER = textwrap.dedent("""
     sb = DockerSandbox(pool_size=2)
     sb.warm_up(2)
     s = sb.open(WorldSpec(factory="agentgym.envs.calculator.world:CalculatorWorld"))
+    sb.settle()  # no container creation in flight when we are killed
     print("ready", flush=True)
     time.sleep(600)
 """)
@@ -101,7 +102,7 @@ def _start_owner() -> subprocess.Popen[str]:
 def _containers_of(client, pid: int) -> list:
     from agentgym.sandbox.docker import LABEL, owner_tag
 
-    return client.containers.list(all=True, filters={"label": f"{LABEL}={owner_tag(pid)}"})
+    return client.containers.list(all=True, sparse=True, filters={"label": f"{LABEL}={owner_tag(pid)}"})
 
 
 def test_restart_after_a_crash_leaves_no_orphans(docker_sandbox):
