@@ -67,9 +67,9 @@ def score_with(rubric: Rubric, traj: Trajectory, metrics: dict[str, Any] | None 
     for item in _plan(rubric):
         c = item.criterion
         if item.use_judge:
-            from agentgym.evaluators.judge import judge
+            from agentgym.evaluators.judge import judge, trajectory_digest
 
-            digest = digest or traj.digest()
+            digest = digest or trajectory_digest(traj)
             record = judge(c, item.params, traj, rubric.judge, digest)
             judges[c.name] = record
             cost += record.get("cost", 0.0)

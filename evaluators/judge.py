@@ -125,6 +125,12 @@ class JudgeCache:
         os.replace(tmp, path)
 
 
+def trajectory_digest(traj: Trajectory) -> str:
+    """The episode's content digest, leaving out stored metrics and scores (the judge never sees them), so a
+    rescored trajectory still hits the cache."""
+    return traj.model_copy(update={"metrics": {}, "scores": {}}).digest()
+
+
 def judge(criterion: Criterion, params: Any, traj: Trajectory, config: JudgeConfig,
           digest: str | None = None) -> dict[str, Any]:
     """Judge one criterion on one trajectory. Returns the record stored in ``RubricResult.judges``:
@@ -133,8 +139,9 @@ def judge(criterion: Criterion, params: Any, traj: Trajectory, config: JudgeConf
     assert config.model is not None
     version, instruction = prompt_for(criterion, params)
     key = sha256_of({"model": config.model, "temperature": config.temperature, "metric": criterion.metric_name,
-                     "prompt_version": version, "prompt": sha256_of(instruction),
-                     "trajectory": digest or traj.digest()})
+                     "prompt_version": version, "prompt": sha256_of([SYSTEM, instruction]),
+                     "transcript_limit": config.max_transcript_chars,
+                     "trajectory": digest or trajectory_digest(traj)})
     cache = JudgeCache(Path(config.cache_dir) if config.cache_dir else default_cache_dir())
     hit = cache.get(key)
     if hit is not None:

@@ -114,10 +114,6 @@ class Rubric(BaseModel):
         data["judge"] = self.judge.identity()
         return sha256_of(data)
 
-    @property
-    def uses_judge(self) -> bool:
-        return self.judge.model is not None and any(c.kind == "judge" for c in self.criteria)
-
     def with_judge(self, model: str | None, **settings: Any) -> Rubric:
         """The same rubric judged by ``model`` (``None``: deterministic approximations only)."""
         judge = {**self.judge.model_dump(), "api_key": self.judge.api_key, "model": model, **settings}

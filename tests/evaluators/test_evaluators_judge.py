@@ -63,6 +63,10 @@ def test_judgement_cost_identity_and_cache(tmp_path, traj):
         assert all(again.judges[n]["cached"] for n in ("final_answer_quality", "politeness"))
         assert again.judges["politeness"]["original_cost"] == pytest.approx(first.judges["politeness"]["cost"])
 
+        rescored = traj.model_copy(update={"metrics": {"success": True, "extra": 1}, "scores": again.to_scores()})
+        judged_rubric(server, tmp_path).score(rescored)  # stored metrics and scores are not the episode
+        assert len(server.requests) == 2
+
         judged_rubric(server, tmp_path, version="2").score(traj)  # a new prompt version is a new judgement
         assert len(server.requests) == 3
         other = traj.model_copy(update={"steps": traj.steps[:-1]})
