@@ -138,7 +138,9 @@ class FaultTreeOracle:
         ids = [i for i in NODE_ID.findall(text) if i in self.tree]
         if not ids:
             return
-        corrected, retracted = ids[0], ids[1:]
+        corrected = ids[0]
+        retracted = {i for i in ids[1:] if i != corrected}
+        self.to_record = [r for r in self.to_record if r[0] not in retracted and r[0] != corrected]
         self.beliefs[corrected] = "normal"
         check = self.tree.node(corrected).check
         assert check is not None
