@@ -204,8 +204,10 @@ def _lcs(a: list[str], b: list[str]) -> int:
 @metric("information_utilization", judgeable=True)
 def information_utilization(view: TrajectoryView, p: NoParams) -> MetricValue:
     """Approximation: share of successful tool results whose values (JSON leaves or numbers; short text
-    results as a whole) reappear in a later turn's call arguments or in the final answer. Per turn: the
+    results as a whole) reappear in a later turn's call arguments or in the final answer. Results of tools
+    whose spec says ``mutates`` are acknowledgements, not information, and are left out. Per turn: the
     share for the results that turn received."""
+    mutating = {t.get("name") for t in view.trajectory.tools if t.get("mutates")}
     later_args: list[tuple[int, set[Value]]] = []
     for c in view.scored_calls():
         later_args.append((c.turn, _values(c.arguments)))
@@ -213,7 +215,7 @@ def information_utilization(view: TrajectoryView, p: NoParams) -> MetricValue:
     answer_text = (view.final_answer or "").lower()
     per: dict[int, list[float]] = {}
     for c in view.scored_calls():
-        if not c.ok:
+        if not c.ok or c.name in mutating:
             continue
         vals = _result_values(c.result or "")
         if not vals:

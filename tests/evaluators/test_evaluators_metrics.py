@@ -127,6 +127,12 @@ def test_information_utilization(make_traj, tc):
     v = run("information_utilization", traj)
     assert v.value == 1.0 and v.per_turn == {0: 1.0}  # an empty JSON list carries no values to use
     assert run("information_utilization", make_traj(["no tools"])).value is None
+    # a write's acknowledgement is not information to use
+    tools = [{"name": "save", "mutates": True}, {"name": "lookup", "mutates": False}]
+    traj = make_traj([[tc("save", "saved note 'job'", key="job")], [tc("lookup", 7, name="rate")], "it is 7"],
+                     tools=tools)
+    v = run("information_utilization", traj)
+    assert v.value == 1.0 and v.per_turn == {1: 1.0}
 
 
 def test_progress_score(make_traj, tc):
