@@ -243,7 +243,11 @@ def _evaluate(item: Any, view: TrajectoryView) -> tuple[bool, int | None, str]:
         ok = text in ans if item.case_sensitive else text.lower() in ans.lower()
         return ok, view.answer_turn if ok else None, f"answer {'contains' if ok else 'lacks'} {text!r}"
     if isinstance(item, AnswerNumber):
-        value = float(render(item.value, view))
+        raw = render(item.value, view)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"task {view.task.id}: answer_number check needs a number, got {raw!r}") from None
         for n in _NUMBER.findall(_answer(view)):
             if math.isclose(float(n), value, rel_tol=item.tol, abs_tol=item.tol):
                 return True, view.answer_turn, f"answer states {n}"

@@ -78,6 +78,11 @@ def test_checks_on_missing_task_data_are_not_applicable(make_traj):
     assert score(only_missing, make_traj(["x"], gold={}, metrics={"success": True})).skipped == ["checks"]
 
 
+def test_a_non_numeric_answer_number_is_a_config_error(traj):
+    with pytest.raises(ConfigError, match="t-0.*needs a number.*Paris"):
+        score(checklist({"check": "answer_number", "value": "{gold.city}"}), traj)
+
+
 def test_task_supplied_checklist(make_traj, tc):
     rubric = checklist(from_task=True)
     gold = {"checklist": [{"check": "called", "tool": "lookup"}, {"check": "answer_contains", "text": "42"}]}
