@@ -57,8 +57,15 @@ class TrajectoryView:
 
     @property
     def gold_calls(self) -> list[dict[str, Any]] | None:
-        calls = self.gold.get("calls")
-        return calls if isinstance(calls, list) else None
+        """``gold["calls"]`` when it is a list of ``{"name", "arguments"}`` calls; anything else (absent,
+        or an env's own data under that key) makes the call metrics not applicable."""
+        if "gold_calls" not in self._cache:
+            calls = self.gold.get("calls")
+            ok = isinstance(calls, list) and all(
+                isinstance(c, dict) and isinstance(c.get("name"), str)
+                and isinstance(c.get("arguments", {}), dict) for c in calls)
+            self._cache["gold_calls"] = calls if ok else None
+        return self._cache["gold_calls"]
 
     def scored_calls(self) -> list[CallView]:
         """Calls that count as the model's actions: those a harness fault (noise, infra) did not eat."""

@@ -50,6 +50,9 @@ def test_tool_f1_ignores_noise_failures_but_not_model_failures(make_traj, tc):
 
 def test_tool_f1_not_applicable_without_gold_calls(make_traj, tc):
     assert run("tool_f1", make_traj([[tc("add", 3, a=1, b=2)], "3"], gold={"answer": 3})).value is None
+    # an env's own data under "calls" (here: phone calls) is not a list of tool calls
+    other = make_traj([[tc("add", 3, a=1, b=2)], "3"], gold={"calls": ["+44 20 7946 0000"]})
+    assert run("tool_f1", other).value is None and run("step_efficiency", other).value is None
 
 
 def test_step_efficiency(make_traj, tc):
