@@ -129,11 +129,11 @@ def task_relevance(view: TrajectoryView, p: NoParams) -> MetricValue:
 # ---------------------------------------------------------------- execution efficiency
 @metric("step_efficiency")
 def step_efficiency(view: TrajectoryView, p: NoParams) -> MetricValue:
-    """Exact: ``min(1, gold steps / turns taken)``; gold steps are ``gold["steps"]``, else the number of
-    gold calls + 1 (one call per turn, then the answer)."""
+    """Exact: ``min(1, gold steps / turns taken)``; gold steps are ``gold["steps"]`` (a positive number),
+    else the number of gold calls + 1 (one call per turn, then the answer)."""
     steps = view.gold.get("steps")
-    if steps is None and view.gold_calls is not None:
-        steps = len(view.gold_calls) + 1
+    if not isinstance(steps, int | float) or isinstance(steps, bool) or steps <= 0:
+        steps = len(view.gold_calls) + 1 if view.gold_calls is not None else None
     if steps is None:
         return MetricValue(None)
     if not view.n_turns:

@@ -62,6 +62,7 @@ def test_step_efficiency(make_traj, tc):
     assert run("step_efficiency", make_traj(four_turns, gold=GOLD)).value == 0.75
     assert run("step_efficiency", make_traj(["8"], gold=GOLD)).value == 1.0  # capped at 1
     assert run("step_efficiency", make_traj(["8"], gold={})).value is None
+    assert run("step_efficiency", make_traj(["8"], gold={"steps": ["plan", "steps"]})).value is None
 
 
 def test_redundancy(make_traj, tc):
