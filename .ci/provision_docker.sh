@@ -23,6 +23,8 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not come up; see /var/log/agentgym-dockerd.log"; exit 1; }
 fi
 
+[ -x .venv/bin/agentgym ] || make install
+
 if ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
   .venv/bin/agentgym sandbox base-image --name "$BASE_IMAGE"
 fi

@@ -57,7 +57,8 @@ def _pip(*args: str) -> None:
 
 def build(base_image: str = typer.Option(DEFAULT_BASE, help="FROM image; any image with python3 3.11."),
           tag: str = typer.Option(DEFAULT_TAG, help="Name of the image to build."),
-          force: bool = typer.Option(False, help="Rebuild even if an image of this source already exists.")) -> None:
+          force: bool = typer.Option(False, help="Rebuild even if an image of this source already exists."),
+          verbose: bool = typer.Option(False, help="Show docker build's output as it runs.")) -> None:
     """Build the sandbox image from docker/sandbox/Dockerfile, with every wheel in the build context.
 
     Nothing is downloaded during the build itself. Example (offline, see `agentgym sandbox base-image`):
@@ -90,9 +91,11 @@ def build(base_image: str = typer.Option(DEFAULT_BASE, help="FROM image; any ima
             console.print(f"building {tag} FROM {base_image}")
             proc = subprocess.run(["docker", "build", "--network", "none", "-t", tag,
                                    "--build-arg", f"BASE_IMAGE={base_image}",
-                                   "--build-arg", f"SOURCE_HASH={digest}", str(ctx)])
+                                   "--build-arg", f"SOURCE_HASH={digest}", str(ctx)],
+                                  stdout=None if verbose else subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             if proc.returncode:
-                raise SandboxError(f"docker build failed (exit {proc.returncode}); see the output above")
+                tail = "" if verbose else "\n" + "\n".join(proc.stdout.splitlines()[-30:])
+                raise SandboxError(f"docker build failed (exit {proc.returncode}){tail}")
     console.print(f"built {tag} (source {digest})")
 
 
