@@ -35,6 +35,7 @@ def serve(db: str = typer.Option(None, "--db", help=_DB_HELP),
           host: str = typer.Option("127.0.0.1", help="Interface to bind (loopback by default)."),
           port: int = typer.Option(8000, help="TCP port."),
           max_upload_mb: float = typer.Option(50.0, help="Largest accepted upload, in MiB (compressed)."),
+          max_uncompressed_mb: float = typer.Option(512.0, help="Largest size an upload may expand to, in MiB."),
           rate_limit: str = typer.Option("60/hour", help="Uploads per token: N/second|minute|hour|day or N/SECONDS.")
           ) -> None:
     """Serve the leaderboard (migrating the database first).
@@ -50,7 +51,7 @@ def serve(db: str = typer.Option(None, "--db", help=_DB_HELP),
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--rate-limit") from None
     settings = Settings(db_url=db or dbmod.default_url(), max_upload_bytes=int(max_upload_mb * 1024 * 1024),
-                        rate_limit=rate)
+                        max_uncompressed_bytes=int(max_uncompressed_mb * 1024 * 1024), rate_limit=rate)
     with user_errors():
         run_server(settings, host=host, port=port)
 

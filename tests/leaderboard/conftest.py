@@ -15,10 +15,13 @@ from agentgym.policies import OraclePolicy
 
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Real runs of the calculator test split (2 samples per task): the oracle, and a policy that fails some."""
+    """Real runs of the calculator test split: the oracle, and a policy that fails some episodes, each with
+    2 samples per task and (smaller, for the many-uploads tests) with 1."""
     base = tmp_path_factory.mktemp("runs")
     return {"oracle": make_run(base / "oracle", OraclePolicy(), samples=2),
-            "flaky": make_run(base / "flaky", FlakyOraclePolicy(), samples=2)}
+            "flaky": make_run(base / "flaky", FlakyOraclePolicy(), samples=2),
+            "oracle-k1": make_run(base / "oracle-k1", OraclePolicy(), samples=1),
+            "flaky-k1": make_run(base / "flaky-k1", FlakyOraclePolicy(), samples=1)}
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
