@@ -124,8 +124,9 @@ def build_policy(config: RunConfig) -> Policy:
     from agentgym.policies import make_policy
 
     kwargs = dict(config.policy_kwargs)
-    if config.model:
-        kwargs["model"] = config.model
+    if config.model or config.base_url:  # an LLM; a bare --base-url serves its own default model
+        if config.model:
+            kwargs["model"] = config.model
         if config.base_url:
             kwargs["base_url"] = config.base_url
         name = config.policy or ("openai-compatible" if config.base_url else "litellm")
