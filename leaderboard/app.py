@@ -9,6 +9,7 @@ thread; only the final insert takes a database transaction.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from agentgym.leaderboard.bundle import BundleError, BundleTooLargeError, read_b
 from agentgym.leaderboard.plots import bar_chart, comparison_plot
 from agentgym.leaderboard.verify import SubmissionRejected, verify_bundle
 
+log = logging.getLogger("agentgym.leaderboard")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 _SPOOL_IN_MEMORY = 1 << 20  # bytes of an upload kept in memory before spilling to a temporary file
 
@@ -79,6 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return error_response(request, exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, 500, "internal_error", f"the server failed ({type(exc).__name__}); "
+                              "retry later, and report it if it persists")
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:

@@ -120,7 +120,7 @@ def leaderboard(sessions: Sessions, env: str, split: str) -> list[dict[str, Any]
     with sessions.begin() as s:
         subs = s.scalars(select(Submission)
                          .where(Submission.env == env, Submission.split == split, Submission.hidden.is_(False))
-                         .order_by(Submission.success_rate.desc(), Submission.rubric_total.desc(),
+                         .order_by(Submission.success_rate.desc(), Submission.rubric_total.desc().nulls_last(),
                                    Submission.created_at, Submission.id)).all()
     rows, rank, previous = [], 0, None
     for position, sub in enumerate(subs, start=1):
