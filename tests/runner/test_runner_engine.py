@@ -147,3 +147,15 @@ async def test_retrying_policy_reports_throttles_and_gives_up() -> None:
     with pytest.raises(InfrastructureError):
         await pol.act(Observation(episode_id="t#0", messages=[]))
     assert inner.calls == 4 and len(throttles) == 4
+
+
+def test_noise_specs_wrap_every_env_and_are_reproducible(tmp_path: Path) -> None:
+    opts = dict(policy="oracle", limit=10, samples=2, noise=["tool:failure=0.3"], progress=False)
+    a = run("calculator", out=tmp_path / "a", concurrency=1, **opts)
+    b = run("calculator", out=tmp_path / "b", concurrency=8, **opts)
+    ta = list(RunDir(tmp_path / "a").trajectories())
+    assert sum(len(s.noise) for t in ta for s in t.steps) > 0  # noise was injected
+    assert sorted(t.digest() for t in ta) == sorted(t.digest() for t in RunDir(tmp_path / "b").trajectories())
+    assert a.scores["success_rate"] >= 0.95 and a.manifest.noise == ["tool:failure=0.3"]
+    with pytest.raises(RunMismatchError, match="noise"):
+        run("calculator", out=tmp_path / "a", **{**opts, "noise": ["tool:failure=0.5"]})
