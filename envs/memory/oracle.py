@@ -1,7 +1,9 @@
 """Reference assistants for the memory env, all keeping their notes with the memory tools in the sandbox.
 
 ``memory="perfect"`` (the oracle) writes every exposed state with ``memory_write`` as soon as a session
-reveals it and answers from those notes: it reaches a normalised memory score of 1.0. The other modes are
+reveals it, reads its notes back with ``memory_search`` before answering (reading again when the result is
+not exactly what it wrote, e.g. truncated or padded by noise) and answers from them: it reaches a
+normalised memory score of 1.0. The other modes are
 baselines that show the metrics and the diagnosis work:
 
 - ``none``: keeps no notes and answers every question with "I don't remember" (a random choice);
@@ -55,6 +57,7 @@ class MemoryOracle:
         self.calls: dict[str, ToolCall] = {}
         self.retries = 0
         self.n_calls = 0
+        self.fresh = False  # notes read back since the last write
 
     def act(self, messages: Sequence[Message]) -> Message:
         last = messages[-1]
@@ -79,6 +82,11 @@ class MemoryOracle:
                     continue
                 if m.error and not (call.name == "memory_delete" and m.error == "tool_error"):
                     failed.append(call)  # a delete that finds nothing already happened
+                elif call.name == "memory_search":
+                    if self._read_back(m.content):
+                        self.fresh = True
+                    else:  # a padded, truncated or rewritten read: read again
+                        failed.append(call)
                 elif call.name == "memory_write":
                     self.notes[call.arguments["key"]] = call.arguments["value"]
                 elif call.name == "memory_delete":
@@ -86,7 +94,17 @@ class MemoryOracle:
             if failed and self.retries < MAX_RETRIES:  # transient failure (e.g. injected noise): run them again
                 self.retries += 1
                 return self._tools([(c.name, c.arguments) for c in failed], retry=True)
+            if any(c.name == "memory_search" for c in failed):
+                self.fresh = True  # gave up reading back: answer from what was written
         return self._answer(self.script[max(self.idx, 0)])
+
+    def _read_back(self, content: str) -> bool:
+        """Whether a ``memory_search`` result is exactly the notes written (else it was tampered with)."""
+        try:
+            found = {n["key"]: n["value"] for n in json.loads(content)}
+        except (ValueError, TypeError, KeyError):
+            return False
+        return found == self.notes
 
     # ------------------------------------------------------------------ where are we in the script
     def _signature(self, prompt: Prompt) -> set[str] | None:
@@ -140,7 +158,10 @@ class MemoryOracle:
         if prompt.kind == "session" and prompt.round == 0 and self.mode != "none":
             calls = self._writes(self.record.periods[prompt.period].sessions[prompt.index].exposed_states)
             if calls:
+                self.fresh = False
                 return self._tools(calls)
+        if prompt.kind != "session" and self.mode != "none" and not self.fresh:
+            return self._tools([("memory_search", {"query": "", "limit": 500})])  # read the notes back
         return self._answer(prompt)
 
     def _writes(self, exposed: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:

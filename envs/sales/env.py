@@ -64,10 +64,11 @@ class SalesEnv(AgentEnv):
         return out + ([turn.action.content] if turn.action.content else [])
 
     def _agreed(self) -> bool:
+        """The customer's latest decision (turns answered by a noise wrapper instead of it carry none)."""
         for step in reversed(self.steps):
             user = step.info.get("user")
-            if user is not None:
-                return bool(user.get("agreed"))
+            if user is not None and "agreed" in user:
+                return bool(user["agreed"])
         return False
 
     def check_tool_call(self, call: ToolCall, turn: Turn) -> list[Violation]:

@@ -22,6 +22,9 @@ from agentgym.envs.sales.generator import discounted
 
 _QUOTE = re.compile(r"\bQ-\d{3,}\b")
 _ORDER = re.compile(r"\bORD-\d+\b")
+#: errors worth retrying: the call may succeed next time (a blocked call would just be blocked again)
+TRANSIENT = ("noise", "timeout", "infra", "sandbox")
+MAX_RETRIES = 20
 _AGREED = re.compile(r"let's do it|proceed|works|suits me|go ahead|place the order", re.IGNORECASE)
 CHECK_INS = ("Of course, take your time. Whenever you're ready I can place the order for the {name}.",
              "No problem. Would you like me to go ahead with the {name}?",
@@ -39,6 +42,7 @@ class SalesOracle:
         self.order_id: str | None = None
         self.quotes = 0
         self.check_ins = 0
+        self.retries = 0
         self.calls: dict[str, ToolCall] = {}
         self.n = 0
 
@@ -60,15 +64,22 @@ class SalesOracle:
                 elif m.name == "place_order":
                     found = _ORDER.search(m.content)
                     self.order_id = found.group(0) if found else "ORD-1001"
-            failed = [self.calls[m.tool_call_id] for m in block if m.error and m.tool_call_id in self.calls]
-            if failed:
-                return self._tools([(c.name, c.arguments) for c in failed])
+            if any(m.name == "place_order" and m.error == "constraint" for m in block):
+                self.phase = "order"  # the customer has not said yes after all: ask before trying again
+                return self._check_in()
+            failed = [self.calls[m.tool_call_id] for m in block
+                      if m.error in TRANSIENT and m.tool_call_id in self.calls]
+            if failed and self.retries < MAX_RETRIES:
+                self.retries += 1
+                return self._tools([(c.name, c.arguments) for c in failed], retry=True)
         elif self.phase == "order" and not _AGREED.search(last.content):
-            # the customer has not said yes (an interruption, a question): check in instead of ordering
-            self.check_ins += 1
-            name = self.product["name"] if self.product else "it"
-            return Message.assistant(CHECK_INS[self.check_ins % len(CHECK_INS)].format(name=name))
+            return self._check_in()  # not a yes (an interruption, a question): ask instead of ordering
         return self._next()
+
+    def _check_in(self) -> Message:
+        self.check_ins += 1
+        name = self.product["name"] if self.product else "it"
+        return Message.assistant(CHECK_INS[self.check_ins % len(CHECK_INS)].format(name=name))
 
     def _next(self) -> Message:
         p = self.product
@@ -112,7 +123,9 @@ class SalesOracle:
                                      "Thank you for your purchase.")
         return Message.assistant("Thank you for your time today. Goodbye.")
 
-    def _tools(self, calls: list[tuple[str, dict[str, Any]]]) -> Message:
+    def _tools(self, calls: list[tuple[str, dict[str, Any]]], retry: bool = False) -> Message:
+        if not retry:
+            self.retries = 0
         self.calls = {}
         out = []
         for name, args in calls:
