@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import typer
@@ -28,7 +29,7 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
         episode_timeout: float = typer.Option(None, help="Wall-clock limit per episode, seconds."),
         seed: int = typer.Option(0, help="Run seed; episode seeds derive from it, the task and the sample."),
         limit: int = typer.Option(None, help="Only the first N tasks of the split."),
-        noise: list[str] = typer.Option(None, help="Noise spec (repeatable), e.g. tool:timeout:0.2."),
+        noise: list[str] = typer.Option(None, help="Noise spec (repeatable), e.g. tool:failure=0.2."),
         rubric: str = typer.Option(None, help="Rubric name or YAML path (default: the env's)."),
         executor: str = typer.Option("local", help="local | ray."),
         ray_address: str = typer.Option(None, help="Ray cluster address (with --executor ray)."),
@@ -41,8 +42,6 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
     """
     from agentgym.runner.engine import RunConfig, arun
     from agentgym.runner.report import print_scores
-
-    import asyncio
 
     with user_errors():
         config = RunConfig(env=env, split=split, out=out, policy=policy, model=model, base_url=base_url,
