@@ -86,8 +86,12 @@ def build(base_image: str = typer.Option(DEFAULT_BASE, help="FROM image; any ima
             pins = [f"{p}=={version(p)}" for p in RUNTIME_PACKAGES]
             (ctx / "requirements.txt").write_text("\n".join(pins) + "\n")
             console.print("collecting wheels: " + ", ".join(pins))
-            _pip("wheel", "--wheel-dir", str(ctx / "wheels"), "-r", str(ctx / "requirements.txt"), "pip")
-            _pip("wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(ctx / "wheels"), str(root))
+            cache = Path(tempfile.gettempdir()) / "agentgym-wheels" / hashlib.sha256(" ".join(pins).encode()).hexdigest()[:12]
+            if not cache.is_dir():  # dependency wheels are reused across builds: only agentgym changes
+                _pip("wheel", "--wheel-dir", str(cache.with_suffix(".part")), "-r", str(ctx / "requirements.txt"), "pip")
+                cache.with_suffix(".part").rename(cache)
+            shutil.copytree(cache, ctx / "wheels")
+            _pip("wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(ctx / "agentgym"), str(root))
             console.print(f"building {tag} FROM {base_image}")
             proc = subprocess.run(["docker", "build", "--network", "none", "-t", tag,
                                    "--build-arg", f"BASE_IMAGE={base_image}",
