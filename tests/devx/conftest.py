@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-IN_CI = bool(os.environ.get("AGENTGYM_CI") or os.environ.get("CI"))
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-def agentgym_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
-    """Run ``python -m agentgym ARGS`` and return its stdout; a failure shows the command's output."""
-    out = subprocess.run([sys.executable, "-m", "agentgym", *args], cwd=cwd, env=env, capture_output=True,
-                         text=True)
-    assert out.returncode == 0, f"agentgym {' '.join(args)} failed:\n{out.stdout}\n{out.stderr}"
-    return out.stdout
+from devx_helpers import CHROMEDRIVER, CHROMIUM, IN_CI, agentgym_cli
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import agentgym_cli
+from devx_helpers import agentgym_cli
 
 from agentgym.errors import ConfigError
 from agentgym.viewer import ViewerServer
