@@ -301,3 +301,15 @@ def test_snapshot_and_restore_mid_episode_replays_identically() -> None:
         done = terminated or truncated
     assert other.trajectory().digest() == env.trajectory().digest()
     assert other.metrics["normalized_memory_score"] == pytest.approx(1.0)
+
+
+def test_process_sandbox_gives_the_same_trajectory() -> None:
+    digests = []
+    for sandbox in ("local", "process"):
+        env = agentgym.make("memory", split="test", sandbox=sandbox)
+        try:
+            metrics, _ = play(env, "memory-test-006", "recent:6")
+            digests.append(env.trajectory().digest())
+        finally:
+            env.close()
+    assert digests[0] == digests[1]

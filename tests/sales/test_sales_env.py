@@ -296,3 +296,16 @@ def test_snapshot_and_restore_mid_dialogue_replays_identically() -> None:
         done = terminated or truncated
     assert other.trajectory().digest() == env.trajectory().digest()
     assert other.metrics["conversion"] == 1
+
+
+def test_process_sandbox_gives_the_same_dialogue() -> None:
+    digests = []
+    for sandbox in ("local", "process"):
+        env = agentgym.make("sales", split="test", sandbox=sandbox)
+        try:
+            for task in env.tasks[:3]:
+                play(env, task.id)
+                digests.append((sandbox, env.trajectory().digest()))
+        finally:
+            env.close()
+    assert [d for s, d in digests if s == "local"] == [d for s, d in digests if s == "process"]
