@@ -3,7 +3,7 @@
 Each user gets a state schema drawn from a fixed pool of info types with three values each, an initial
 period plus ``n_updates`` update periods of three months, about four changes per update period (at most
 three changes per variable), sessions that expose the changed values through the user's query, and
-questions over two variables with one answer choice per combination of values. The output is a plain
+questions over two (``vars_per_question``) variables with one answer choice per combination of values. The output is a plain
 AMemGym record dict, so it goes through the same loader, simulator and scorer as the released data.
 """
 
@@ -67,12 +67,13 @@ def add_months(d: date, months: int) -> date:
 
 def generate_user(uid: str, seed: Any, *, n_updates: int = 10, n_vars: int = 14, n_questions: int = 10,
                   changes_per_period: int = 4, max_changes_per_var: int = 3,
-                  vars_per_session: int = 2, months_per_period: int = 3) -> dict[str, Any]:
+                  vars_per_session: int = 2, months_per_period: int = 3,
+                  vars_per_question: int = 2) -> dict[str, Any]:
     """One user record (AMemGym layout). Everything is drawn from ``random.Random(seed)``."""
     rng = random.Random(seed)
     schema_keys = rng.sample(sorted(POOL), n_vars)
     schema = {k: list(POOL[k]) for k in schema_keys}
-    pairs = rng.sample(list(itertools.combinations(schema_keys, 2)), n_questions)
+    pairs = rng.sample(list(itertools.combinations(schema_keys, vars_per_question)), n_questions)
     start = date(2023 + rng.randrange(3), 1 + rng.randrange(12), 1 + rng.randrange(28))
     name = rng.choice(NAMES)
     profile = (f"{name}, {25 + rng.randrange(40)} years old. Talks to the assistant every few weeks about "
@@ -122,12 +123,13 @@ def generate_user(uid: str, seed: Any, *, n_updates: int = 10, n_vars: int = 14,
                         "state": state_now, "updates": updates, "sessions": sessions})
 
     qas = []
-    for a, b in pairs:
-        combos = [[va, vb] for va in schema[a] for vb in schema[b]]
+    for keys in pairs:
+        combos = [list(c) for c in itertools.product(*(schema[k] for k in keys))]
         rng.shuffle(combos)
-        choices = [{"state": c, "answer": f"A plan built for someone whose {a} is {c[0]} and whose {b} "
-                                          f"is {c[1]}."} for c in combos]
-        qas.append({"query": rng.choice(QUESTION_TEMPLATES), "required_info": [a, b],
+        choices = [{"state": c, "answer": "A plan built for someone whose "
+                                          + " and whose ".join(f"{k} is {v}" for k, v in zip(keys, c)) + "."}
+                   for c in combos]
+        qas.append({"query": rng.choice(QUESTION_TEMPLATES), "required_info": list(keys),
                     "answer_choices": choices, "type": "recommendation"})
     return {"id": uid, "start_time": start.isoformat(), "user_profile": profile, "state_schema": schema,
             "periods": periods, "qas": qas}

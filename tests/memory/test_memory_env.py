@@ -313,3 +313,15 @@ def test_process_sandbox_gives_the_same_trajectory() -> None:
         finally:
             env.close()
     assert digests[0] == digests[1]
+
+
+def test_questions_over_three_variables() -> None:
+    rec = generate_user("u3", "three-vars", n_updates=4, n_questions=5, vars_per_question=3)
+    task = task_from_record(rec, "x", 0)
+    assert all(len(qa["required_info"]) == 3 and len(qa["answer_choices"]) == 27 for qa in rec["qas"])
+    env = MemoryEnv(tasks=[task])
+    metrics, _ = play(env, task.id)
+    assert metrics["normalized_memory_score"] == pytest.approx(1.0)
+    assert metrics["random_baseline"] == pytest.approx(1 / 27)
+    metrics, _ = play(env, task.id, "first")
+    assert metrics["diagnosis"]["variables"]["write"] > 0
