@@ -149,15 +149,17 @@ def read_bundle(fileobj: IO[bytes], *, max_uncompressed: int = DEFAULT_MAX_UNCOM
     """Parse and schema-check a bundle from a seekable binary file.
 
     Member sizes are checked from the tar headers before anything is extracted, and the gzip stream is read
-    incrementally, so neither a lying header nor a compression bomb can make this allocate more than
-    ``max_uncompressed`` bytes.
+    incrementally (trajectories one line at a time), so neither a lying header nor a compression bomb can
+    make this allocate more than the parsed trajectories themselves.
     """
     digest = hashlib.sha256()
     fileobj.seek(0)
     for chunk in iter(lambda: fileobj.read(1 << 20), b""):
         digest.update(chunk)
     fileobj.seek(0)
-    members: dict[str, bytes] = {}
+    meta: bytes | None = None
+    trajectories: list[Trajectory] | None = None
+    lines_digest = hashlib.sha256()
     total = 0
     try:
         with tarfile.open(fileobj=fileobj, mode="r:gz") as tar:
@@ -165,39 +167,47 @@ def read_bundle(fileobj: IO[bytes], *, max_uncompressed: int = DEFAULT_MAX_UNCOM
                 if member.name not in (SUBMISSION_FILE, TRAJECTORIES_FILE) or not member.isfile():
                     raise BundleError("bad_bundle", f"unexpected archive member {member.name!r}; a bundle holds "
                                                     f"only {SUBMISSION_FILE} and {TRAJECTORIES_FILE}")
-                if member.name in members:
+                if (meta if member.name == SUBMISSION_FILE else trajectories) is not None:
                     raise BundleError("bad_bundle", f"archive member {member.name!r} appears twice")
                 total += member.size
                 if total > max_uncompressed:
                     raise BundleTooLargeError(f"the bundle expands to more than {max_uncompressed} bytes")
                 extracted = tar.extractfile(member)
                 assert extracted is not None
-                members[member.name] = extracted.read(member.size)
+                if member.name == SUBMISSION_FILE:
+                    meta = extracted.read(member.size)
+                else:
+                    trajectories = _read_trajectories(extracted, lines_digest)
     except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as exc:
         raise BundleError("bad_bundle", f"not a gzip-compressed tar archive ({exc})") from None
-    for name in (SUBMISSION_FILE, TRAJECTORIES_FILE):
-        if name not in members:
+    for name, part in ((SUBMISSION_FILE, meta), (TRAJECTORIES_FILE, trajectories)):
+        if part is None:
             raise BundleError("bad_bundle", f"the bundle has no {name}")
+    assert meta is not None and trajectories is not None
     try:
-        info = SubmissionInfo.model_validate_json(members[SUBMISSION_FILE])
+        info = SubmissionInfo.model_validate_json(meta)
     except ValidationError as exc:
         raise BundleError("schema", f"{SUBMISSION_FILE}: {_first_error(exc)}") from None
-    raw = members.pop(TRAJECTORIES_FILE)
-    if hashlib.sha256(raw).hexdigest() != info.trajectories_sha256:
+    if lines_digest.hexdigest() != info.trajectories_sha256:
         raise BundleError("bad_bundle", f"{TRAJECTORIES_FILE} does not match trajectories_sha256 in "
                                         f"{SUBMISSION_FILE}")
-    trajectories = []
-    for lineno, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            trajectories.append(Trajectory.model_validate_json(line))
-        except ValidationError as exc:
-            raise BundleError("schema", f"{TRAJECTORIES_FILE}:{lineno}: {_first_error(exc)}") from None
     if len(trajectories) != info.n_trajectories:
         raise BundleError("schema", f"{SUBMISSION_FILE} claims {info.n_trajectories} trajectories but "
                                     f"{TRAJECTORIES_FILE} holds {len(trajectories)}")
     return Bundle(info=info, trajectories=trajectories, sha256=digest.hexdigest())
+
+
+def _read_trajectories(stream: IO[bytes], digest: Any) -> list[Trajectory]:
+    out = []
+    for lineno, line in enumerate(stream, start=1):
+        digest.update(line)
+        if not line.strip():
+            continue
+        try:
+            out.append(Trajectory.model_validate_json(line))
+        except ValidationError as exc:
+            raise BundleError("schema", f"{TRAJECTORIES_FILE}:{lineno}: {_first_error(exc)}") from None
+    return out
 
 
 def _first_error(exc: ValidationError) -> str:
