@@ -28,4 +28,18 @@ def make_sandbox(name: str | Sandbox = "local", **kwargs: Any) -> Sandbox:
     raise ConfigError(f"unknown sandbox {name!r}; choose one of: {', '.join(BACKENDS)}")
 
 
-__all__ = ["BACKENDS", "DEFAULT_CALL_TIMEOUT_S", "LocalSandbox", "Sandbox", "SandboxSession", "make_sandbox"]
+def __getattr__(name: str) -> Any:
+    """``ProcessSandbox`` and ``DockerSandbox`` on first use, so importing agentgym stays light."""
+    if name == "ProcessSandbox":
+        from agentgym.sandbox.process import ProcessSandbox
+
+        return ProcessSandbox
+    if name == "DockerSandbox":
+        from agentgym.sandbox.docker import DockerSandbox
+
+        return DockerSandbox
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["BACKENDS", "DEFAULT_CALL_TIMEOUT_S", "DockerSandbox", "LocalSandbox", "ProcessSandbox", "Sandbox",
+           "SandboxSession", "make_sandbox"]

@@ -103,6 +103,12 @@ def async_client(socket_path: str) -> httpx.AsyncClient:
     return client
 
 
+def forget(socket_path: str) -> None:
+    """Drop the async clients of a server that is gone (they close when their loop collects them)."""
+    for per_loop in list(_async_clients.values()):
+        per_loop.pop(socket_path, None)
+
+
 class RemoteSession(SandboxSession):
     """A world hosted by a tool server. ``on_close`` hands the server back to its pool."""
 

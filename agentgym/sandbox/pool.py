@@ -19,7 +19,7 @@ from typing import Any
 
 from agentgym.errors import SandboxError
 from agentgym.sandbox.base import Sandbox, SandboxSession
-from agentgym.sandbox.client import RemoteSession, ServerClient
+from agentgym.sandbox.client import RemoteSession, ServerClient, forget
 from agentgym.world import WorldSpec, resolve
 
 
@@ -59,6 +59,7 @@ class Host:
 
     def stop(self) -> None:
         self.client.close()
+        forget(self.socket_path)
 
 
 class PooledSandbox(Sandbox):

@@ -18,17 +18,24 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentgym.errors import SandboxError
-from agentgym.sandbox.pool import Host, PooledSandbox
+from agentgym.sandbox.base import SandboxSession
+from agentgym.sandbox.pool import Host, PooledSandbox, runs_task_code
+from agentgym.world import WorldSpec
 
 #: per-world rlimits (see ``server._apply_limits``); override with ``ProcessSandbox(limits=...)``
 DEFAULT_LIMITS: dict[str, Any] = {"address_space_mb": 2048, "cpu_s": 600, "processes": 256,
                                   "open_files": 256, "file_size_mb": 64}
 NOBODY = 65534
+
+
+class SandboxWarning(UserWarning):
+    """The sandbox is weaker than the code it runs calls for."""
 
 
 @dataclass(eq=False)
@@ -139,6 +146,13 @@ class ProcessSandbox(PooledSandbox):
         if self.use_bwrap and shutil.which("bwrap") is None:
             raise SandboxError("use_bwrap=True but `bwrap` is not installed; apt-get install bubblewrap")
         self.start_timeout = start_timeout
+
+    def open(self, spec: WorldSpec) -> SandboxSession:
+        if not self.use_bwrap and runs_task_code(spec):
+            warnings.warn("running task-supplied tool code in the process sandbox without bubblewrap: only "
+                          "rlimits protect this machine; install bubblewrap or use --sandbox docker",
+                          SandboxWarning, stacklevel=2)
+        return super().open(spec)
 
     def only_server_left(self, host: Host) -> bool:
         proc = host.proc  # type: ignore[attr-defined]

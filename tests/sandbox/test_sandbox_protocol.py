@@ -124,3 +124,15 @@ async def test_async_episodes_run_concurrently_on_process(process_sandbox):
 @pytest.mark.docker
 async def test_async_episodes_run_concurrently_on_docker(docker_sandbox):
     assert all(await _concurrent_episodes(docker_sandbox, 64))
+
+
+def test_untrusted_code_without_bubblewrap_warns():
+    from agentgym.sandbox.process import ProcessSandbox, SandboxWarning
+
+    spec = WorldSpec(factory="agentgym.source_world:SourceWorld",
+                     config={"tools": [{"name": "f"}], "codes": {"f": "def f():\n    return 1\n"}})
+    with ProcessSandbox(use_bwrap=False, pool_size=0) as sb:
+        with pytest.warns(SandboxWarning, match="only rlimits protect"):
+            s = sb.open(spec)
+        with s:
+            assert s.call(ToolCall(id="1", name="f", arguments={})).content == "1"
