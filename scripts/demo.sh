@@ -3,7 +3,8 @@
 #
 # Starts `agentgym serve --engine transformers` on 127.0.0.1 (a free port), waits until it answers, runs
 # `agentgym run` with the openai-compatible policy, prints `agentgym report` (and writes report.html next
-# to the run), and always stops the server, whatever happens. Override with DEMO_OUT, DEMO_LIMIT, DEMO_PORT.
+# to the run), and always stops the server, whatever happens. Override with DEMO_OUT, DEMO_LIMIT, DEMO_PORT,
+# DEMO_MAX_TOKENS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ AGENTGYM="$VENV/bin/agentgym"
 export LITELLM_LOCAL_MODEL_COST_MAP=True
 OUT=${DEMO_OUT:-runs/demo-smollm2}
 LIMIT=${DEMO_LIMIT:-5}
+MAX_TOKENS=${DEMO_MAX_TOKENS:-64}  # a 135M model on a CPU: short turns keep the demo to a few minutes
 PORT=${DEMO_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 URL="http://127.0.0.1:$PORT/v1"
 LOG=$(mktemp -t agentgym-demo-server.XXXXXX.log)
@@ -52,7 +54,7 @@ done
 echo "== agentgym run calculator: $LIMIT tasks with the local model"
 rm -rf "$OUT"  # a fresh run each time (the server's port is part of the run's configuration)
 "$AGENTGYM" run calculator --split test --limit "$LIMIT" --base-url "$URL" --samples 1 \
-    --concurrency "$LIMIT" --max-turns 4 --episode-timeout 600 --out "$OUT" --quiet
+    --policy-arg max_tokens="$MAX_TOKENS" --concurrency "$LIMIT" --max-turns 3 --out "$OUT" --quiet
 
 echo "== agentgym report $OUT"
 "$AGENTGYM" report "$OUT" --html "$OUT/report.html"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from agentgym.cli.common import console, user_errors
+from agentgym.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -30,6 +33,8 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
         seed: int = typer.Option(0, help="Run seed; episode seeds derive from it, the task and the sample."),
         limit: int = typer.Option(None, help="Only the first N tasks of the split."),
         noise: list[str] = typer.Option(None, help="Noise spec (repeatable), e.g. tool:failure=0.2."),
+        policy_arg: list[str] = typer.Option(None, "--policy-arg", help="KEY=VALUE passed to the policy "
+                                             "(repeatable; VALUE is read as JSON when it parses), e.g. max_tokens=64."),
         rubric: str = typer.Option(None, help="Rubric name or YAML path (default: the env's)."),
         executor: str = typer.Option("local", help="local | ray."),
         ray_address: str = typer.Option(None, help="Ray cluster address (with --executor ray)."),
@@ -47,10 +52,25 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
         config = RunConfig(env=env, split=split, out=out, policy=policy, model=model, base_url=base_url,
                            samples=samples, sandbox=sandbox, concurrency=concurrency, max_turns=max_turns,
                            episode_timeout=episode_timeout, seed=seed, limit=limit, noise=list(noise or []),
-                           rubric=rubric, executor=executor, ray_address=ray_address, quiet=quiet)
+                           rubric=rubric, executor=executor, ray_address=ray_address, quiet=quiet,
+                           policy_kwargs=parse_policy_args(policy_arg or []))
         result = asyncio.run(arun(config))
     print_scores([result.out], console=console)
     if result.n_infra_errors:
         console.print(f"[yellow]{result.n_infra_errors} episode(s) hit infrastructure errors; "
                       f"rerun the same command to retry them[/]")
     console.print(f"run directory: {result.out}")
+
+
+def parse_policy_args(items: list[str]) -> dict[str, Any]:
+    """``["max_tokens=64", "stop=[\"###\"]", "name=x"]`` -> keyword arguments (JSON values when they parse)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--policy-arg {item!r}: expected KEY=VALUE, e.g. max_tokens=64")
+        try:
+            out[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key.strip()] = raw
+    return out

@@ -61,3 +61,15 @@ def test_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a run directory" in result.output
     result = cli.invoke(app, ["run", "nope", "--policy", "oracle", "--out", str(tmp_path / "x")])
     assert result.exit_code == 2 and "unknown env" in result.output
+
+
+def test_policy_args_are_parsed_as_json_when_they_can_be() -> None:
+    from agentgym.cli.run import parse_policy_args
+    from agentgym.errors import ConfigError
+
+    assert parse_policy_args(["max_tokens=64", "temperature=0.5", 'stop=["###"]', "model=smol"]) == {
+        "max_tokens": 64, "temperature": 0.5, "stop": ["###"], "model": "smol"}
+    import pytest
+
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_policy_args(["max_tokens"])
