@@ -244,6 +244,14 @@ class PooledSandbox(Sandbox):
             self._closed = True
             hosts, self.hosts = list(self.hosts), []
         self._executor.shutdown(wait=True, cancel_futures=True)
-        if hosts:  # in parallel: removing a container takes a daemon round trip each
-            with ThreadPoolExecutor(max_workers=8) as stopper:
-                list(stopper.map(self.stop_host, hosts))
+        threads = [threading.Thread(target=self.stop_host, args=(h,)) for h in hosts]
+        try:  # in parallel: removing a container takes a daemon round trip each
+            for t in threads:
+                t.start()
+        except RuntimeError:  # at interpreter shutdown no new threads: one by one
+            for h, t in zip(hosts, threads, strict=True):
+                if not t.is_alive() and t.ident is None:
+                    self.stop_host(h)
+        for t in threads:
+            if t.ident is not None:
+                t.join()
