@@ -192,11 +192,9 @@ def _legend(names: list[str], x: int, y: int) -> str:
 
 def _histogram(runs: Sequence[RunSummary], bins: int = 10) -> str:
     values = [v for r in runs for v in r.rewards]
-    lo, hi = (min(values), max(values)) if values else (0.0, 1.0)
-    if hi - lo < 1e-12:
-        lo, hi = lo - 0.5, hi + 0.5
+    lo, hi = min([0.0, *values]), max([1.0, *values])  # rewards usually live in [0, 1]: keep that scale
     width = (hi - lo) / bins
-    labels = [f"{lo + i * width:.2g}" for i in range(bins)]
+    labels = [f"{lo + i * width:.2g}–{lo + (i + 1) * width:.2g}" for i in range(bins)]
     series: dict[str, list[float | None]] = {}
     for r in runs:
         counts = [0] * bins
