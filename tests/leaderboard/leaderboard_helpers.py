@@ -133,6 +133,14 @@ class Server:
     port: int
     args: list[str]
     proc: subprocess.Popen[bytes] | None = None
+    _http: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """One pooled client (a new ``httpx.Client`` per request would rebuild its TLS context each time)."""
+        if self._http is None:
+            self._http = httpx.Client(base_url=self.url, timeout=120, limits=httpx.Limits(max_connections=64))
+        return self._http
 
     @property
     def url(self) -> str:
@@ -147,7 +155,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.proc.stdout.read().decode()[-3000:]}")  # type: ignore
             try:
-                if httpx.get(self.url + "/api/health", timeout=2).status_code == 200:
+                if self.http.get("/api/health", timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -155,6 +163,9 @@ class Server:
         raise RuntimeError("the leaderboard server did not become ready in 60 s")
 
     def stop(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -185,4 +196,4 @@ class Server:
         headers = {"Content-Type": "application/gzip"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx.post(self.url + "/api/submissions", content=data, headers=headers, timeout=120, **kw)
+        return self.http.post("/api/submissions", content=data, headers=headers, **kw)

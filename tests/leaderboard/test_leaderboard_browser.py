@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from leaderboard_helpers import IN_CI, Server, free_port, repack, unpack
 
@@ -105,7 +104,7 @@ def test_leaderboard_table_shows_submissions_and_sorts_by_clicking(browser: Any,
     assert _column(browser, rate_col) == ["0.700", "0.700", "1.000"]
 
     # the JSON API mirrors the page
-    api = httpx.get(server.url + "/api/envs/calculator").json()
+    api = server.http.get("/api/envs/calculator").json()
     assert [r["model"] for r in api["rows"]] == ["zeta-oracle", "alpha-flaky", "mid-flaky"]
 
 
@@ -116,7 +115,7 @@ def test_submission_page_has_category_bars_and_rubric_axes(browser: Any, populat
     browser.get(server.url + "/envs/calculator")
     browser.find_element(By.LINK_TEXT, "alpha-flaky").click()
     assert browser.current_url == server.url + f"/submissions/{ids['alpha-flaky']}"
-    api = httpx.get(server.url + f"/api/submissions/{ids['alpha-flaky']}").json()
+    api = server.http.get(f"/api/submissions/{ids['alpha-flaky']}").json()
     bars = browser.find_elements(By.CSS_SELECTOR, "svg.categories g.bar")
     shown = {b.get_attribute("data-label"): float(b.get_attribute("data-value")) for b in bars}
     assert shown == pytest.approx(api["per_category"]) and set(shown) == {"1-step", "2-step", "3-step"}
@@ -140,6 +139,6 @@ def test_comparison_plot_has_a_point_per_model(browser: Any, populated: Any) -> 
     x = {p.get_attribute("data-model"): float(p.find_element(By.CSS_SELECTOR, "circle.success")
                                                 .get_attribute("cx")) for p in points}
     assert x["zeta-oracle"] > x["alpha-flaky"] == x["mid-flaky"]  # position encodes the success rate
-    api = httpx.get(server.url + "/api/envs/calculator/compare").json()
+    api = server.http.get("/api/envs/calculator/compare").json()
     assert {p["model"]: p["success_rate"] for p in api["points"]} == {
         "zeta-oracle": 1.0, "alpha-flaky": pytest.approx(0.7), "mid-flaky": pytest.approx(0.7)}

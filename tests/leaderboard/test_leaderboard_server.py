@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from leaderboard_helpers import rescored_claims, repack, unpack
 
@@ -104,7 +103,7 @@ def test_valid_bundle_is_ranked_and_tampered_ones_are_rejected_with_the_reason(
         body = resp.json()
         assert (body["error"], body["reason"]) == ("rejected", reason), (name, body)
         assert words in body["message"], (name, body["message"])
-    assert httpx.get(server.url + "/api/envs/calculator").json()["rows"] == []
+    assert server.http.get("/api/envs/calculator").json()["rows"] == []
 
     ok = server.upload(bundles["flaky"], token)
     assert ok.status_code == 201, ok.text
@@ -113,12 +112,12 @@ def test_valid_bundle_is_ranked_and_tampered_ones_are_rejected_with_the_reason(
     claimed = info["scores"]
     assert accepted["scores"]["success_rate"] == pytest.approx(claimed["success_rate"])
     assert 0 < accepted["scores"]["success_rate"] < 1
-    rows = httpx.get(server.url + "/api/envs/calculator").json()["rows"]
+    rows = server.http.get("/api/envs/calculator").json()["rows"]
     assert [(r["id"], r["model"], r["organisation"]) for r in rows] == [(accepted["id"], "flaky-model", "acme")]
     assert rows[0]["ci95"] == pytest.approx(claimed["ci95"]["success_rate"])
     assert rows[0]["pass_hat_k"] == pytest.approx(claimed["pass_hat_k"]["2"])
     assert "policy=flaky-oracle" in rows[0]["harness_label"] and "k=2" in rows[0]["harness_label"]
-    page = httpx.get(server.url + "/envs/calculator").text
+    page = server.http.get("/envs/calculator").text
     assert accepted["id"] in page and "flaky-model" in page
 
     again = server.upload(bundles["flaky"], token)
@@ -131,11 +130,11 @@ def test_unauthenticated_and_wrong_token_uploads_are_refused(make_server: Any, s
     server.token("alice")
     for headers, error in [({}, "unauthenticated"), ({"Authorization": "Basic YTpi"}, "unauthenticated"),
                            ({"Authorization": "Bearer agl_not-a-real-token"}, "invalid_token")]:
-        resp = httpx.post(server.url + "/api/submissions", content=bundles["oracle"], headers=headers)
+        resp = server.http.post("/api/submissions", content=bundles["oracle"], headers=headers)
         assert resp.status_code == 401, resp.text
         assert resp.json()["error"] == error
         assert "Bearer" in resp.headers["www-authenticate"]
-    assert httpx.get(server.url + "/api/health").json()["submissions"] == 0
+    assert server.http.get("/api/health").json()["submissions"] == 0
 
 
 def test_garbage_and_schema_errors_get_clear_json_errors(make_server: Any, sqlite_url: str,
@@ -216,7 +215,7 @@ def test_oversized_uploads_are_refused_without_reading_them_into_memory(make_ser
     assert sent < offered // 4, "the server kept reading an oversized upload"
     # and its peak memory did not grow by anything like the offered size
     assert server.peak_rss_kib() - peak_before < 64 * 1024
-    assert httpx.get(server.url + "/api/health").json() == {"status": "ok", "submissions": 0}
+    assert server.http.get("/api/health").json() == {"status": "ok", "submissions": 0}
 
 
 def test_compression_bomb_is_refused(make_server: Any, sqlite_url: str, bundles: dict[str, bytes]) -> None:
@@ -263,15 +262,15 @@ def test_submit_cli_uploads_and_admin_hides(make_server: Any, sqlite_url: str, r
     done = subprocess.run([*submit, "--token", token], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     sub_id = re.search(r"submission ([0-9a-f]{32}) ranks #1", done.stdout).group(1)  # type: ignore[union-attr]
-    assert httpx.get(server.url + f"/api/submissions/{sub_id}").json()["model"] == "cli-model"
+    assert server.http.get(f"/api/submissions/{sub_id}").json()["model"] == "cli-model"
     keep_id = server.upload(bundles["flaky"], token).json()["id"]
     out = subprocess.run([AGENTGYM, "leaderboard", "hide", sub_id, "--db", sqlite_url], capture_output=True,
                          text=True, check=True)
     assert sub_id in out.stdout
-    assert [r["id"] for r in httpx.get(server.url + "/api/envs/calculator").json()["rows"]] == [keep_id]
-    assert httpx.get(server.url + f"/api/submissions/{sub_id}").status_code == 404
-    assert httpx.get(server.url + f"/submissions/{sub_id}").status_code == 404
-    assert sub_id not in httpx.get(server.url + "/envs/calculator/compare").text
+    assert [r["id"] for r in server.http.get("/api/envs/calculator").json()["rows"]] == [keep_id]
+    assert server.http.get(f"/api/submissions/{sub_id}").status_code == 404
+    assert server.http.get(f"/submissions/{sub_id}").status_code == 404
+    assert sub_id not in server.http.get("/envs/calculator/compare").text
     missing = subprocess.run([AGENTGYM, "leaderboard", "hide", "nope", "--db", sqlite_url], capture_output=True,
                              text=True)
     assert missing.returncode == 2 and "no submission" in missing.stderr
@@ -320,8 +319,8 @@ def test_50_concurrent_uploads_keep_the_database_consistent_and_survive_a_restar
     ids.append(next(r.json()["id"] for r in dup if r.status_code == 201))
 
     def snapshot() -> tuple[list[dict[str, Any]], dict[str, bytes]]:
-        rows = httpx.get(server.url + "/api/envs/calculator").json()["rows"]
-        blobs = {r["id"]: httpx.get(server.url + f"/api/submissions/{r['id']}/bundle").content for r in rows}
+        rows = server.http.get("/api/envs/calculator").json()["rows"]
+        blobs = {r["id"]: server.http.get(f"/api/submissions/{r['id']}/bundle").content for r in rows}
         return rows, blobs
 
     rows, blobs = snapshot()
@@ -334,6 +333,6 @@ def test_50_concurrent_uploads_keep_the_database_consistent_and_survive_a_restar
     server.stop()
     server.start()  # same database, new process
     assert snapshot() == (rows, blobs)
-    detail = httpx.get(server.url + f"/api/submissions/{ids[0]}").json()
+    detail = server.http.get(f"/api/submissions/{ids[0]}").json()
     assert detail["model"] == "model-00" and detail["scores"]["n_episodes"] == 20
     assert server.upload(_variant(bundles["oracle"], 77), tokens[0]).status_code == 201
