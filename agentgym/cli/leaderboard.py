@@ -6,6 +6,9 @@ work whether or not a server is running.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import typer
 
 from agentgym.cli.common import console, err_console, user_errors
@@ -25,9 +28,31 @@ def register(app: typer.Typer) -> None:
 def _sessions(db: str | None):  # type: ignore[no-untyped-def]
     from agentgym.leaderboard import db as dbmod
 
-    engine = dbmod.make_engine(db or dbmod.default_url())
-    dbmod.migrate(engine)
+    with _database_errors(db):
+        engine = dbmod.make_engine(db or dbmod.default_url())
+        dbmod.migrate(engine)
     return dbmod.session_factory(engine)
+
+
+@contextlib.contextmanager
+def _database_errors(db: str | None) -> Iterator[None]:
+    """An unreachable or unusable database is one clear line, not a traceback."""
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    try:
+        yield
+    except (OperationalError, ArgumentError) as exc:
+        from sqlalchemy.engine import make_url
+
+        from agentgym.leaderboard.db import default_url, normalise_url
+
+        try:
+            shown = make_url(normalise_url(db or default_url())).render_as_string(hide_password=True)
+        except ArgumentError:
+            shown = "(unparseable URL)"
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err_console.print(f"[bold red]error:[/] cannot use database {shown}: {first}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 @leaderboard_app.command("serve")
@@ -52,7 +77,7 @@ def serve(db: str = typer.Option(None, "--db", help=_DB_HELP),
         raise typer.BadParameter(str(exc), param_hint="--rate-limit") from None
     settings = Settings(db_url=db or dbmod.default_url(), max_upload_bytes=int(max_upload_mb * 1024 * 1024),
                         max_uncompressed_bytes=int(max_uncompressed_mb * 1024 * 1024), rate_limit=rate)
-    with user_errors():
+    with user_errors(), _database_errors(db):
         run_server(settings, host=host, port=port)
 
 
