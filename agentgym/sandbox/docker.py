@@ -155,11 +155,13 @@ class DockerSandbox(PooledSandbox):
         host = DockerHost(socket_path=os.path.join(sock_dir, "server.sock"), exclusive=exclusive,
                           container=container, sock_dir=sock_dir)
         deadline = time.monotonic() + self.start_timeout
+        next_check = time.monotonic() + 0.5
         while time.monotonic() < deadline:
             if os.path.exists(host.socket_path) and host.healthy():
                 return host
             time.sleep(0.01)
-            if not os.path.exists(host.socket_path):
+            if time.monotonic() > next_check:  # did it die during start-up? (ask the daemon now and then)
+                next_check = time.monotonic() + 0.5
                 container.reload()
                 if container.status in ("exited", "dead"):
                     logs = container.logs(tail=30).decode(errors="replace")

@@ -127,9 +127,16 @@ def bwrap_command(sock_dir: str, server_args: list[str]) -> list[str]:
     return cmd
 
 
-def _server_rlimits() -> None:
+def _server_preexec() -> None:
+    """In the child before exec: no core dumps, bounded files, and die with us (a crash leaves no server)."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class ProcessSandbox(PooledSandbox):
@@ -178,7 +185,7 @@ class ProcessSandbox(PooledSandbox):
                    "AGENTGYM_WORK_ROOT": os.path.join(tmpdir, "work")}
         log = open(os.path.join(tmpdir, "server.log"), "wb")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                cwd=tmpdir, start_new_session=True, preexec_fn=_server_rlimits)
+                                cwd=tmpdir, start_new_session=True, preexec_fn=_server_preexec)
         log.close()
         host = ProcessHost(socket_path=socket_path, exclusive=exclusive, proc=proc, tmpdir=tmpdir)
         deadline = time.monotonic() + self.start_timeout

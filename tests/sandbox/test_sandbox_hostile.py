@@ -34,7 +34,7 @@ def next_episode_runs(sandbox) -> None:
         assert s.call(ToolCall(id="2", name="echo", arguments={"x": 1})).content == "1"
 
 
-@pytest.fixture(params=["process", "docker"])
+@pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
 def hostile_sandbox(request):
     if request.param == "process":
         return request.getfixturevalue("bwrap_sandbox")

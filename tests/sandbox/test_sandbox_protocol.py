@@ -52,7 +52,7 @@ def test_docker_trajectories_match_local(docker_sandbox, local_digests):
     assert oracle_digests(docker_sandbox) == local_digests
 
 
-@pytest.fixture(params=["local", "process", "docker"])
+@pytest.fixture(params=["local", "process", pytest.param("docker", marks=pytest.mark.docker)])
 def any_sandbox(request, process_sandbox):
     if request.param == "local":
         return LocalSandbox()
