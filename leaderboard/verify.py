@@ -8,8 +8,8 @@ The checks, in order, each with the reason code a rejection carries:
   it, so results are tied to the exact tasks;
 * ``task_mismatch`` / ``unknown_task`` — every trajectory must carry its task exactly as the split has it
   (a trajectory alone is enough to re-score it, so an edited ``gold`` would otherwise fool the scorer);
-* ``duplicate_episodes`` / ``missing_episodes`` — every task of the split appears exactly ``samples`` times,
-  once per sample index ``0..samples-1``: nothing dropped, nothing repeated;
+* ``duplicate_episodes`` / ``missing_episodes`` / ``extra_episodes`` — every task of the split appears exactly
+  ``samples`` times, once per sample index ``0..samples-1``: nothing dropped, nothing repeated, nothing added;
 * ``infra_errors`` — no episode may have ended in an infrastructure error (resume the run first: relabelling
   failures as infra errors would otherwise drop them from the scores);
 * ``seed_mismatch`` / ``max_turns_exceeded`` — each episode ran with the seed the runner derives from the
@@ -129,7 +129,7 @@ def _check_episodes(trajectories: list[Trajectory], tasks: dict[str, Any], env: 
             raise SubmissionRejected("task_mismatch", f"trajectory {t.id} carries task {t.task.id} with content "
                                      "that differs from the split's task (edited gold or world?)")
         if not 0 <= t.sample < samples:
-            raise SubmissionRejected("duplicate_episodes" if t.sample >= samples else "schema",
+            raise SubmissionRejected("extra_episodes" if t.sample >= samples else "schema",
                                      f"trajectory {t.id} has sample index {t.sample}, outside 0..{samples - 1}")
         seen[(t.task.id, t.sample)] += 1
     duplicated = sorted(f"{task}#{s}" for (task, s), n in seen.items() if n > 1)
