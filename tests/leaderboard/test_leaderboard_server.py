@@ -65,6 +65,13 @@ def _duplicated_episode(info: dict, trajs: list) -> tuple[dict, list]:
     return info, trajs + [json.loads(json.dumps(good))]
 
 
+def _extra_sample(info: dict, trajs: list) -> tuple[dict, list]:
+    """A third sample of a task that succeeded, in a run that claims two."""
+    extra = json.loads(json.dumps(next(t for t in trajs if t["metrics"]["success"])))
+    extra.update(id=f"{extra['task']['id']}#2", sample=2)
+    return info, trajs + [extra]
+
+
 def _successes_copied_over_failures(info: dict, trajs: list) -> tuple[dict, list]:
     """Replace each failing sample by a renamed copy of a successful sample of the same task."""
     by_task = {(t["task"]["id"]): t for t in trajs if t["metrics"]["success"]}
@@ -86,6 +93,7 @@ TAMPERINGS = {
     "wrong task-set hash": (_wrong_task_set_hash, "task_set_hash_mismatch", "task-set hash"),
     "edited gold answers": (_edited_gold, "task_mismatch", "differs from the split"),
     "duplicated episode": (_duplicated_episode, "duplicate_episodes", "more than once"),
+    "extra sample": (_extra_sample, "extra_episodes", "outside 0..1"),
     "successes copied over failures": (_successes_copied_over_failures, "seed_mismatch", "seed"),
 }
 
