@@ -50,7 +50,7 @@ def parse_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
         blocks = [m for m in _FENCED.finditer(text) if '"name"' in m.group(1)]
         pattern_used = _FENCED
     if not blocks:
-        return text, []
+        return _bare_call(text)
     for m in blocks:
         raw = m.group(1).strip()
         try:
@@ -69,6 +69,21 @@ def parse_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
     return remaining, calls
 
 
+def _bare_call(text: str) -> tuple[str, list[ToolCall]]:
+    """A whole message that is one JSON object naming a tool (small models often answer this way)."""
+    stripped = text.strip()
+    if not (stripped.startswith("{") and stripped.endswith("}") and '"name"' in stripped):
+        return text, []
+    try:
+        obj = json.loads(stripped)
+    except json.JSONDecodeError:
+        return text, []
+    if not isinstance(obj, dict) or not ({"arguments", "parameters", "function"} & obj.keys()):
+        return text, []
+    call = _from_obj(obj, 0)
+    return ("", [call]) if call is not None else (text, [])
+
+
 def message_from_text(text: str) -> Message:
     content, calls = parse_tool_calls(text)
     return Message.assistant(content, calls)
@@ -78,3 +93,45 @@ def render_tool_calls(calls: list[ToolCall]) -> str:
     """The inverse of ``parse_tool_calls``: Hermes-style blocks, for prompting text-only models."""
     return "\n".join(
         "<tool_call>" + json.dumps({"name": c.name, "arguments": c.arguments}) + "</tool_call>" for c in calls)
+
+
+TOOL_PROMPT = (
+    "You may call the following tools. To call one, reply with one block per call:\n"
+    '<tool_call>{{"name": "<tool name>", "arguments": {{<arguments as a JSON object>}}}}</tool_call>\n'
+    "Tools:\n<tools>\n{tools}\n</tools>"
+)
+
+
+def inline_tools(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """OpenAI-style messages rewritten for a model without native tool calling: the tool list goes into
+    the system message, earlier tool calls become ``<tool_call>`` blocks and tool results become user
+    messages wrapped in ``<tool_response>``. ``tools`` may be OpenAI tool dicts or bare ToolSpec dicts."""
+    out = []
+    for m in messages:
+        content = m.get("content") or ""
+        if isinstance(content, list):  # OpenAI content parts
+            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+        role = m.get("role", "user")
+        if m.get("tool_calls"):
+            blocks = []
+            for c in m["tool_calls"]:
+                fn = c.get("function", c)
+                args = fn.get("arguments", {})
+                if isinstance(args, str):
+                    try:
+                        args = json.loads(args)
+                    except json.JSONDecodeError:
+                        pass
+                blocks.append("<tool_call>" + json.dumps({"name": fn.get("name"), "arguments": args}) + "</tool_call>")
+            content = "\n".join([content, *blocks]).strip()
+        if role == "tool":
+            role, content = "user", f"<tool_response>\n{content}\n</tool_response>"
+        out.append({"role": role, "content": content})
+    if tools:
+        listing = "\n".join(json.dumps(t.get("function", t)) for t in tools)
+        block = TOOL_PROMPT.format(tools=listing)
+        if out and out[0]["role"] == "system":
+            out[0] = {"role": "system", "content": f"{out[0]['content']}\n\n{block}".strip()}
+        else:
+            out.insert(0, {"role": "system", "content": block})
+    return out

@@ -11,6 +11,11 @@ from agentgym.policies.oracle import OraclePolicy
 
 _FACTORIES: dict[str, str] = {
     "oracle": "agentgym.policies.oracle:OraclePolicy",
+    "scripted": "agentgym.policies.scripted:ScriptedPolicy",
+    "replay": "agentgym.policies.replay:ReplayPolicy",
+    "random": "agentgym.policies.random_policy:RandomPolicy",
+    "litellm": "agentgym.policies.litellm_policy:LiteLLMPolicy",
+    "openai-compatible": "agentgym.policies.openai_compat:OpenAICompatiblePolicy",
 }
 
 

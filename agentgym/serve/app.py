@@ -58,9 +58,9 @@ def _error(status: int, message: str, kind: str = "invalid_request_error") -> JS
 
 
 def create_app(model: LoadedModel, *, served_name: str | None = None, max_batch: int = 16,
-               default_max_tokens: int = 256) -> FastAPI:
+               default_max_tokens: int = 256, threads: int = 1) -> FastAPI:
     """An app serving ``model``; its batcher starts and stops with the app's lifespan."""
-    batcher = DynamicBatcher(model, max_batch=max_batch)
+    batcher = DynamicBatcher(model, max_batch=max_batch, threads=threads)
     name = served_name or model.name
     context = int(getattr(model.model.config, "max_position_embeddings", 0) or 2048)
 

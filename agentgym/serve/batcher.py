@@ -15,6 +15,14 @@ from dataclasses import dataclass
 from agentgym.serve.model import Generation, LoadedModel, SamplingParams
 
 
+def _set_threads(n: int) -> None:
+    """Intra-op threads for the generate thread. One is the default: on a shared CPU, OpenMP threads that
+    spin-wait for a busy core make decoding ~10x slower than a single thread."""
+    import torch
+
+    torch.set_num_threads(max(1, n))
+
+
 @dataclass
 class _Row:
     prompt: list[int]
@@ -25,11 +33,12 @@ class _Row:
 class DynamicBatcher:
     """Groups rows that arrive within ``window_s`` of each other (up to ``max_batch``) into one generate."""
 
-    def __init__(self, model: LoadedModel, *, max_batch: int = 16, window_s: float = 0.01):
+    def __init__(self, model: LoadedModel, *, max_batch: int = 16, window_s: float = 0.01, threads: int = 1):
         self.model, self.max_batch, self.window_s = model, max_batch, window_s
         self._queue: asyncio.Queue[_Row] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentgym-generate")
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentgym-generate",
+                                            initializer=_set_threads, initargs=(threads,))
         self.batch_sizes: list[int] = []  # observed batch sizes, for tests and benchmarks
 
     async def start(self) -> None:
