@@ -113,6 +113,9 @@ def _worker_main(sock: socket.socket, spec: dict[str, Any], checkpoint: Any, lim
             except MemoryError:
                 result = ToolResult(call_id=call.id, name=call.name, error="sandbox",
                                     content=f"tool '{call.name}' exceeded the sandbox memory limit")
+            except BaseException as exc:  # noqa: BLE001 - sys.exit() and friends in tool code end the call only
+                result = ToolResult(call_id=call.id, name=call.name, error="tool_error",
+                                    content=f"{type(exc).__name__}: {exc}")
             if result.error == "tool_error" and result.content.startswith("MemoryError"):
                 result = ToolResult(call_id=call.id, name=call.name, error="sandbox",
                                     content=f"tool '{call.name}' exceeded the sandbox memory limit")
