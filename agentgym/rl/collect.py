@@ -153,8 +153,8 @@ async def acollect(policy_url: str | Generator, env: str | type[AgentEnv] | Call
     make_env = _env_factory(env, split, env_kwargs)
     tok = load_tokenizer(tokenizer)
     if isinstance(policy_url, str):
-        policy = OpenAICompatiblePolicy(policy_url, temperature=temperature, max_tokens=max_tokens,
-                                        **(policy_kwargs or {}))
+        options = {"timeout_s": 600.0, **(policy_kwargs or {})}  # a busy CPU server is slow, not dead
+        policy = OpenAICompatiblePolicy(policy_url, temperature=temperature, max_tokens=max_tokens, **options)
         generator: Generator = ChatGenerator(policy)
     else:
         policy, generator = None, policy_url

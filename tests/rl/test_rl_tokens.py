@@ -12,6 +12,8 @@ from agentgym.policies.chat import openai_tools
 from agentgym.registry import make
 from agentgym.rl import TemplateDriftError, TokenTranscript, render_ids, rollout, token_rewards
 
+pytestmark = pytest.mark.model
+
 TASK = "calc-test-0003"  # lookup, multiply, add, add, answer: five turns, four with tool calls
 
 

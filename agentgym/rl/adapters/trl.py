@@ -85,7 +85,8 @@ def make_rollout_func(policy_url: str, env: str | Callable[[], AgentEnv], *, spl
     calls = Counter[int]()
 
     async def play(prompts: list[Any]) -> list[TokenEpisode]:
-        policy = OpenAICompatiblePolicy(policy_url, temperature=temperature, max_tokens=max_tokens)
+        policy = OpenAICompatiblePolicy(policy_url, temperature=temperature, max_tokens=max_tokens,
+                                        timeout_s=600.0)
         generator = ChatGenerator(policy)
         step = calls[0]
         seen = Counter[str]()
