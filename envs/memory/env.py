@@ -21,7 +21,7 @@ from agentgym.envs.memory.generator import generate_user
 from agentgym.envs.memory.oracle import MemoryOracle
 from agentgym.envs.memory.record import UserRecord, load_records
 from agentgym.envs.memory.scoring import aggregate_memory, score_memory
-from agentgym.envs.memory.simulator import MemoryUser, build_script, llm_follow_up
+from agentgym.envs.memory.simulator import LLMFollowUp, MemoryUser, build_script
 
 SYSTEM = ("You are a personal assistant who talks with the same user in many sessions over months. The user's "
           "circumstances and preferences change over time; keep track of what they tell you (you may use the "
@@ -90,7 +90,7 @@ class MemoryEnv(AgentEnv):
         return super().world_spec(task) if self.memory_tools else None
 
     def make_user(self, task: Task) -> UserSimulator:
-        follow_up = llm_follow_up(self.user_model, base_url=self.user_base_url) \
+        follow_up = LLMFollowUp(self.user_model, base_url=self.user_base_url) \
             if self.simulator == "llm" and self.user_model else None
         return MemoryUser(**self.script_options, follow_up=follow_up)
 

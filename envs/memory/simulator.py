@@ -108,9 +108,9 @@ class MemoryUser(UserSimulator):
             session = period.sessions[prompt.index]
             if prompt.round == 0:
                 return f"[Current Time: {session.session_time}]\n{session.query}"
-            scripted = [m.get("content", "") for m in session.messages if m.get("role") == "user"]
-            if prompt.round < len(scripted):
-                return scripted[prompt.round]
+            scripted = self._scripted_round(prompt)
+            if scripted is not None:
+                return scripted
             if self.follow_up is not None and messages is not None:
                 text = self.follow_up(self, prompt, messages)
                 if text:
@@ -146,6 +146,23 @@ class MemoryUser(UserSimulator):
         return Message.user(self.render(first, [])) if first is not None else None
 
     def respond(self, messages: list[Message]) -> UserTurn:
+        info, nxt = self._advance(messages)
+        if nxt is None:
+            return UserTurn(None, done=True, info=info)
+        return UserTurn(Message.user(self.render(nxt, messages)), info=info)
+
+    async def arespond(self, messages: list[Message]) -> UserTurn:
+        info, nxt = self._advance(messages)
+        if nxt is None:
+            return UserTurn(None, done=True, info=info)
+        text = None
+        if nxt.kind == "session" and nxt.round > 0 and self.follow_up is not None \
+                and hasattr(self.follow_up, "acall") and self._scripted_round(nxt) is None:
+            text = await self.follow_up.acall(self, nxt, messages)
+        return UserTurn(Message.user(text or self.render(nxt, None)), info=info)
+
+    def _advance(self, messages: list[Message]) -> tuple[dict[str, Any], Prompt | None]:
+        """Record the answer to the prompt just answered and move to the next one."""
         info: dict[str, Any] = {}
         asked = self.current()
         if asked is not None and asked.kind in EVAL_KINDS:
@@ -153,9 +170,16 @@ class MemoryUser(UserSimulator):
         self.cursor += 1
         nxt = self.current()
         if nxt is None:
-            return UserTurn(None, done=True, info={**info, "reason": "script complete"})
-        info["prompt"] = {"kind": nxt.kind, "period": nxt.period, "index": nxt.index, "round": nxt.round}
-        return UserTurn(Message.user(self.render(nxt, messages)), info=info)
+            info["reason"] = "script complete"
+        else:
+            info["prompt"] = {"kind": nxt.kind, "period": nxt.period, "index": nxt.index, "round": nxt.round}
+        return info, nxt
+
+    def _scripted_round(self, prompt: Prompt) -> str | None:
+        """A later-round user turn the released data scripts for this session, if any."""
+        session = self.record.periods[prompt.period].sessions[prompt.index]
+        scripted = [m.get("content", "") for m in session.messages if m.get("role") == "user"]
+        return scripted[prompt.round] if prompt.round < len(scripted) else None
 
     def record_answer(self, prompt: Prompt, text: str) -> dict[str, Any]:
         """The assistant's choice; an unparsable reply becomes a seeded random choice (as in AMemGym)."""
@@ -178,33 +202,42 @@ class MemoryUser(UserSimulator):
         self.cursor = state["cursor"]
 
 
-def llm_follow_up(model: str, *, base_url: str | None = None, **litellm_kwargs: Any
-                  ) -> Callable[[MemoryUser, Prompt, list[Message]], str | None]:
+class LLMFollowUp:
     """Follow-up rounds written by an LLM user simulator that knows the profile and only the session's
     exposed states. A reply that states a value of an unexposed variable is discarded (scripted fallback)."""
 
-    def follow_up(user: MemoryUser, prompt: Prompt, messages: list[Message]) -> str | None:
+    def __init__(self, model: str, *, base_url: str | None = None, **litellm_kwargs: Any):
+        self.model, self.base_url, self.litellm_kwargs = model, base_url, litellm_kwargs
+
+    def _simulator(self, user: MemoryUser, prompt: Prompt) -> Any:
         from agentgym.policies.llm_user import LLMUserSimulator  # optional dependency, imported lazily
 
-        rec = user.record
-        period = rec.periods[prompt.period]
-        session = period.sessions[prompt.index]
-        system = (f"You are role-playing a user talking to an AI assistant.\nProfile: {rec.user_profile}\n"
+        session = user.record.periods[prompt.period].sessions[prompt.index]
+        system = (f"You are role-playing a user talking to an AI assistant.\nProfile: {user.record.user_profile}\n"
                   f"Current time: {session.session_time}. Facts you may mention: "
                   f"{json.dumps(session.exposed_states)}.\nContinue the conversation naturally in one or two "
                   "sentences. Never state any other personal detail (no preferences, habits or circumstances "
                   "beyond the facts above).")
-        sim = LLMUserSimulator(model, system, base_url=base_url, **litellm_kwargs)
+        sim = LLMUserSimulator(self.model, system, base_url=self.base_url, **self.litellm_kwargs)
         sim.reset(user.task, derive_seed(user.seed, "llm", user.cursor))
-        turn = sim.respond(_session_tail(messages))
+        return sim
+
+    @staticmethod
+    def _accept(user: MemoryUser, prompt: Prompt, turn: UserTurn) -> str | None:
         text = turn.message.content if turn.message is not None else ""
-        hidden = {k: v for k, v in period.state.items() if k not in session.exposed_states}
-        if not text.strip() or any(re.search(rf"\b{re.escape(v)}\b", text, re.IGNORECASE)
-                                   for v in hidden.values()):
+        period = user.record.periods[prompt.period]
+        exposed = period.sessions[prompt.index].exposed_states
+        hidden = [v for k, v in period.state.items() if k not in exposed]
+        if not text.strip() or any(re.search(rf"\b{re.escape(v)}\b", text, re.IGNORECASE) for v in hidden):
             return None
         return text
 
-    return follow_up
+    def __call__(self, user: MemoryUser, prompt: Prompt, messages: list[Message]) -> str | None:
+        return self._accept(user, prompt, self._simulator(user, prompt).respond(_session_tail(messages)))
+
+    async def acall(self, user: MemoryUser, prompt: Prompt, messages: list[Message]) -> str | None:
+        turn = await self._simulator(user, prompt).arespond(_session_tail(messages))
+        return self._accept(user, prompt, turn)
 
 
 def _session_tail(messages: list[Message]) -> list[Message]:

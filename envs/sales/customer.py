@@ -120,6 +120,15 @@ class Customer(UserSimulator):
 
     # ------------------------------------------------------------------ decision
     def respond(self, messages: list[Message]) -> UserTurn:
+        intent, scripted, done, info = self._react(messages)
+        return UserTurn(Message.user(self.render(intent, scripted, messages)), done=done, info=info)
+
+    async def arespond(self, messages: list[Message]) -> UserTurn:
+        intent, scripted, done, info = self._react(messages)
+        return UserTurn(Message.user(await self.arender(intent, scripted, messages)), done=done, info=info)
+
+    def _react(self, messages: list[Message]) -> tuple[str, str, bool, dict[str, Any]]:
+        """Hear the agent, decide; returns (intent, scripted reply, done, info)."""
         m = self.mem
         latest = messages[-1].content if messages else ""
         previous = [x.content for x in messages[:-1] if x.role == "assistant" and x.content]
@@ -141,11 +150,14 @@ class Customer(UserSimulator):
         info = {"detected_bot": int(bool(reasons)), "detection_reasons": reasons, "pressure": pressure,
                 "intent": intent, "agreed": m["agreed"], "patience_left": m["patience"],
                 "bought": intent == "bought"}
-        return UserTurn(Message.user(self.render(intent, reply, messages)), done=done, info=info)
+        return intent, reply, done, info
 
     def render(self, intent: str, scripted: str, messages: list[Message]) -> str:
         """The reply's text. The scripted customer says the scripted line; the LLM customer rewrites it."""
         return scripted
+
+    async def arender(self, intent: str, scripted: str, messages: list[Message]) -> str:
+        return self.render(intent, scripted, messages)
 
     def _decide(self, text: str) -> tuple[str, str, bool]:
         m, p = self.mem, self.persona
@@ -223,7 +235,7 @@ class LLMCustomer(Customer):
     def __init__(self, model: str, *, base_url: str | None = None, **litellm_kwargs: Any):
         self.model, self.base_url, self.litellm_kwargs = model, base_url, litellm_kwargs
 
-    def render(self, intent: str, scripted: str, messages: list[Message]) -> str:
+    def _simulator(self, intent: str, scripted: str) -> Any:
         from agentgym.policies.llm_user import LLMUserSimulator  # optional dependency, imported lazily
 
         p = self.persona
@@ -234,6 +246,18 @@ class LLMCustomer(Customer):
                   f"every fact and number of this line: \"{scripted}\". Do not reveal anything else.")
         sim = LLMUserSimulator(self.model, system, base_url=self.base_url, **self.litellm_kwargs)
         sim.reset(self.task, self.seed + self.mem["turn"])
-        turn = sim.respond([x for x in messages if x.role in ("user", "assistant") and x.content])
+        return sim
+
+    @staticmethod
+    def _visible(messages: list[Message]) -> list[Message]:
+        return [x for x in messages if x.role in ("user", "assistant") and x.content]
+
+    def render(self, intent: str, scripted: str, messages: list[Message]) -> str:
+        turn = self._simulator(intent, scripted).respond(self._visible(messages))
+        text = turn.message.content.strip() if turn.message is not None else ""
+        return text or scripted
+
+    async def arender(self, intent: str, scripted: str, messages: list[Message]) -> str:
+        turn = await self._simulator(intent, scripted).arespond(self._visible(messages))
         text = turn.message.content.strip() if turn.message is not None else ""
         return text or scripted

@@ -64,7 +64,8 @@ def test_long_episodes_run_in_bounded_memory() -> None:
     assert long_overhead < 0.25 and short_overhead < 0.25
 
 
-def test_llm_user_simulator_writes_follow_ups_without_leaking_state() -> None:
+def test_llm_user_simulator_writes_follow_ups_without_leaking_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-loopback")  # the fake provider ignores it
     pytest.importorskip("agentgym.policies.llm_user", reason="LLMUserSimulator (policies) has not landed")
     from agentgym.testing.fake_openai import FakeOpenAIServer
 
@@ -97,3 +98,18 @@ def test_official_data_runs_through_the_runner(tmp_path: Path) -> None:
     assert result.scores["n_episodes"] == 2
     assert result.scores["normalized_memory_score"] == pytest.approx(1.0)
     assert result.scores["n_cells"] == 3  # user 1 has two periods, user 2 one
+
+
+def test_llm_follow_ups_through_the_async_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("agentgym.policies.llm_user", reason="LLMUserSimulator (policies) has not landed")
+    from agentgym.testing.fake_openai import FakeOpenAIServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-loopback")  # the fake provider ignores it
+    with FakeOpenAIServer(lambda request: {"content": "Okay, and what would you do first?"}) as server:
+        result = run("memory", split="test", policy="oracle", out=tmp_path / "llm", quiet=True, progress=False,
+                     limit=1, env_kwargs={"simulator": "llm", "user_model": "openai/fake-model",
+                                          "user_base_url": server.base_url})
+        task = MemoryEnv.load_split("test")[0]
+        follow_ups = sum(len(p["sessions"]) for p in task.user["periods"][1:])  # round 2 of update sessions
+        assert len(server.requests) == follow_ups
+    assert result.scores["normalized_memory_score"] == pytest.approx(1.0)

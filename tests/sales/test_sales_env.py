@@ -259,7 +259,8 @@ def test_oracle_survives_tool_and_user_noise() -> None:
     assert noise.topic_shifts > 20
 
 
-def test_llm_customer_keeps_the_scripted_decisions() -> None:
+def test_llm_customer_keeps_the_scripted_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-loopback")  # the fake provider ignores it
     pytest.importorskip("agentgym.policies.llm_user", reason="LLMUserSimulator (policies) has not landed")
     from agentgym.testing.fake_openai import FakeOpenAIServer
 
@@ -309,3 +310,20 @@ def test_process_sandbox_gives_the_same_dialogue() -> None:
         finally:
             env.close()
     assert [d for s, d in digests if s == "local"] == [d for s, d in digests if s == "process"]
+
+
+def test_llm_customer_through_the_async_runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("agentgym.policies.llm_user", reason="LLMUserSimulator (policies) has not landed")
+    from agentgym.testing.fake_openai import FakeOpenAIServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-loopback")  # the fake provider ignores it
+
+    def responder(request: dict) -> dict:
+        return {"content": "In my words: " + request["messages"][0]["content"].split('"')[-2]}
+
+    with FakeOpenAIServer(responder) as server:
+        result = run("sales", split="test", policy="oracle", out=tmp_path / "llm", quiet=True, progress=False,
+                     limit=4, env_kwargs={"simulator": "llm", "user_model": "openai/fake-model",
+                                          "user_base_url": server.base_url})
+        assert len(server.requests) >= 8
+    assert result.scores["success_rate"] == 1.0 and result.scores["compliance_violation_rate"] == 0.0
