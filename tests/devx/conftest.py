@@ -14,13 +14,16 @@ from devx_helpers import CHROMEDRIVER, CHROMIUM, IN_CI, agentgym_cli
 
 @pytest.fixture(scope="session")
 def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Three calculator runs: the oracle, the oracle under 30% tool failures, and a losing random policy."""
+    """Calculator runs (the oracle, the oracle under 30% tool failures, a losing random policy) and a random
+    policy on cctu, whose episodes break constraints (violations, per-turn reward components)."""
     base = tmp_path_factory.mktemp("viewer-runs")
     specs = {"clean": ["--policy", "oracle"],
              "noisy": ["--policy", "oracle", "--noise", "tool:failure=0.3"],
-             "random": ["--policy", "random", "--limit", "8"]}
+             "random": ["--policy", "random", "--limit", "8"],
+             "cctu": ["--policy", "random", "--limit", "2"]}
     for name, args in specs.items():
-        agentgym_cli("run", "calculator", *args, "--out", str(base / name), "--quiet", cwd=base)
+        env = "cctu" if name == "cctu" else "calculator"
+        agentgym_cli("run", env, *args, "--out", str(base / name), "--quiet", cwd=base)
     return {name: base / name for name in specs}
 
 

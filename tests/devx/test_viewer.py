@@ -118,6 +118,24 @@ def test_episode_timeline_shows_tool_calls_results_and_injected_noise(browser: A
         browser.save_screenshot(str(tmp_path / "episode.png"))
 
 
+def test_timeline_shows_violations_and_per_turn_reward_components(browser: Any, run_dirs: dict[str, Path]) -> None:
+    traj = _lines(run_dirs["cctu"])[0]
+    with ViewerServer([run_dirs["cctu"]]) as viewer:
+        browser.get(viewer.url + "?error=constraint")
+        assert {r.find_element(_by("CSS_SELECTOR"), "a.ep-link").text for r in _rows(browser)} >= {traj["task"]["id"]}
+        browser.get(viewer.url + "episode?run=0&i=0")
+        turns = browser.find_elements(_by("CSS_SELECTOR"), ".timeline li.turn:not(.opening)")
+        assert len(turns) == len(traj["steps"])
+        for el, step in zip(turns, traj["steps"]):
+            shown = el.find_elements(_by("CSS_SELECTOR"), ".violation")
+            assert [v.text for v in shown] == [
+                f"violation {v['constraint']} · {v['dimension']} · {v['category']} — {v['message']}"
+                for v in step["violations"]]
+            comps = [c.text for c in el.find_elements(_by("CSS_SELECTOR"), ".turn-head .metric.comp")]
+            assert comps == [f"{k} {v:.3f}" for k, v in step["reward_components"].items()]
+        assert any(s["violations"] for s in traj["steps"])
+
+
 def test_two_runs_compare_side_by_side_on_the_same_task(browser: Any, run_dirs: dict[str, Path]) -> None:
     clean, noisy = _lines(run_dirs["clean"]), _lines(run_dirs["noisy"])
     task = next(t["task"]["id"] for t in noisy if any(s["noise"] for s in t["steps"]))
