@@ -42,10 +42,20 @@ class SandboxWarning(UserWarning):
 class ProcessHost(Host):
     proc: subprocess.Popen[bytes] | None = None
     tmpdir: str = ""
+    lifeline: int = -1  # our end of the pipe the server watches: closing it (or dying) stops the server
 
     def stop(self) -> None:
         super().stop()
+        if self.lifeline >= 0:
+            os.close(self.lifeline)
+            self.lifeline = -1
         if self.proc is not None and self.proc.poll() is None:
+            # the server runs in its own session under bubblewrap: kill it by pid, then bwrap's group
+            for pid in [*descendants(self.proc.pid), self.proc.pid]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -128,7 +138,7 @@ def bwrap_command(sock_dir: str, server_args: list[str]) -> list[str]:
 
 
 def _server_preexec() -> None:
-    """In the child before exec: no core dumps, bounded files, and die with us (a crash leaves no server)."""
+    """In the child before exec: no core dumps, bounded files, and (bwrap itself) die with us."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
     try:
@@ -171,7 +181,8 @@ class ProcessSandbox(PooledSandbox):
     def start_host(self, exclusive: bool) -> Host:
         tmpdir = tempfile.mkdtemp(prefix="agentgym-sbx-")
         os.chmod(tmpdir, 0o777)  # the server may run as nobody
-        args = (["--exclusive"] if exclusive else []) + self.preload_args()
+        life_r, life_w = os.pipe()
+        args = (["--exclusive"] if exclusive else []) + self.preload_args() + ["--lifeline", str(life_r)]
         if self.use_bwrap:
             sock_dir = os.path.join(tmpdir, "sock")
             os.mkdir(sock_dir)
@@ -185,9 +196,10 @@ class ProcessSandbox(PooledSandbox):
                    "AGENTGYM_WORK_ROOT": os.path.join(tmpdir, "work")}
         log = open(os.path.join(tmpdir, "server.log"), "wb")  # noqa: SIM115 - owned by the child
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                cwd=tmpdir, start_new_session=True, preexec_fn=_server_preexec)
+                                cwd=tmpdir, start_new_session=True, preexec_fn=_server_preexec, pass_fds=(life_r,))
         log.close()
-        host = ProcessHost(socket_path=socket_path, exclusive=exclusive, proc=proc, tmpdir=tmpdir)
+        os.close(life_r)
+        host = ProcessHost(socket_path=socket_path, exclusive=exclusive, proc=proc, tmpdir=tmpdir, lifeline=life_w)
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:

@@ -421,6 +421,25 @@ def _preload() -> None:
     import agentgym.world  # noqa: F401
 
 
+def _watch_lifeline(fd: int) -> None:
+    """Exit when the owner's end of the lifeline pipe closes: the owner is gone, even if it was SIGKILLed.
+
+    (A parent-death signal cannot do this: it is cleared by the switch to nobody, and a namespace's PID 1
+    does not reliably receive it.)
+    """
+    def watch() -> None:
+        while True:
+            try:
+                if not os.read(fd, 1):
+                    os._exit(0)
+            except InterruptedError:
+                continue
+            except OSError:
+                os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="lifeline").start()
+
+
 def _make_undumpable() -> None:
     """Forbid same-user processes (the tools) to ptrace us or read our memory (``PR_SET_DUMPABLE`` 0)."""
     try:
@@ -432,12 +451,15 @@ def _make_undumpable() -> None:
 
 
 def serve(socket_path: str, *, exclusive: bool = False, drop_to: int | None = None,
-          preload: list[str] | None = None, scratch: list[str] | None = None) -> None:
+          preload: list[str] | None = None, scratch: list[str] | None = None,
+          lifeline: int | None = None) -> None:
     if drop_to is not None and os.geteuid() == 0:
         os.setgroups([])
         os.setgid(drop_to)
         os.setuid(drop_to)
     _make_undumpable()
+    if lifeline is not None:
+        _watch_lifeline(lifeline)
     pid1 = os.getpid() == 1
     if pid1:  # default-action signals from inside the namespace never reach PID 1; make SIGTERM stop us
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -467,8 +489,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--preload", action="append", default=[], help="module to import before serving")
     p.add_argument("--scratch", action="append", default=[],
                    help="a writable dir private to this sandbox, emptied between exclusive sessions")
+    p.add_argument("--lifeline", type=int, default=None,
+                   help="fd of a pipe whose other end the owner holds; the server exits when it closes")
     a = p.parse_args(argv)
-    serve(a.socket, exclusive=a.exclusive, drop_to=a.drop_to, preload=a.preload, scratch=a.scratch)
+    serve(a.socket, exclusive=a.exclusive, drop_to=a.drop_to, preload=a.preload, scratch=a.scratch,
+          lifeline=a.lifeline)
 
 
 if __name__ == "__main__":
