@@ -16,7 +16,6 @@ import os
 import shutil
 import socket
 import tempfile
-import threading
 import time
 import uuid
 import weakref
@@ -129,7 +128,6 @@ class DockerSandbox(PooledSandbox):
         self.image, self.mem_limit, self.cpus, self.pids_limit = image, mem_limit, cpus, pids_limit
         self.tmpfs_size, self.start_timeout = tmpfs_size, start_timeout
         self.owner, self.pool_id = owner_tag(), uuid.uuid4().hex[:12]
-        self._names = threading.Lock()
         self.reaped = reap_stale(self.client)
         os.makedirs(SOCKET_ROOT, exist_ok=True)
         _live.add(self)
