@@ -12,7 +12,8 @@ over tokens with loss_mask = 1 (tool results and user turns are context, not act
     .venv/bin/python examples/rl_smollm2.py --steps 3 --tasks 2 --group-size 2
 
 Improvement is not expected from three steps of a 135M model; the script shows the loop runs and logs the
-reward per step. The last line is ``key=value`` figures.
+reward per step. The default reward is the calculator rubric without its answer gate, so partially right
+episodes (a correct tool call, no final answer yet) earn credit and GRPO groups have non-zero advantages. The last line is ``key=value`` figures.
 """
 
 from __future__ import annotations
@@ -64,10 +65,18 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=1e-5)
     ap.add_argument("--clip", type=float, default=0.2)
     ap.add_argument("--advantage", default="grpo", choices=["grpo", "rloo", "hian", "matchtir"])
-    ap.add_argument("--reward", default="rubric", choices=["env", "rubric"],
-                    help="episode reward: the env's success or the env's default rubric total (denser)")
+    ap.add_argument("--reward", default="dense", choices=["env", "rubric", "dense"],
+                    help="episode reward: the env's success, its default rubric's total, or that rubric without "
+                         "its gates (dense: partial credit for right tool calls even without a final answer)")
     args = ap.parse_args()
 
+    rubric = None
+    if args.reward == "dense":
+        from agentgym.evaluators import rubric_for
+
+        base = rubric_for(args.env)
+        rubric = base.model_copy(update={"criteria": [c.model_copy(update={"gate": False})
+                                                      for c in base.criteria]})
     torch.manual_seed(0)
     loaded = load_model(None)  # the default SmolLM2 GGUF, shared with the in-process server below
     model = loaded.model
@@ -79,7 +88,8 @@ def main() -> None:
             t0 = time.perf_counter()
             batch = collect(server.base_url, args.env, tasks=args.tasks,
                             group_size=args.group_size, split="train", seed=step, temperature=args.temperature,
-                            max_tokens=args.max_tokens, max_turns=args.max_turns, reward=args.reward,
+                            max_tokens=args.max_tokens, max_turns=args.max_turns, rubric=rubric,
+                            reward="env" if args.reward == "env" else "rubric",
                             advantage=args.advantage, tokenizer=loaded.tokenizer)
             t1 = time.perf_counter()
             optimizer.zero_grad(set_to_none=True)

@@ -113,13 +113,13 @@ def load_tokenizer(spec: Any = None) -> Any:
     a path = a HF directory or a ``.gguf`` file."""
     if spec is not None and not isinstance(spec, str | Path):
         return spec
-    from agentgym.serve.model import default_model_path, load_model
-
-    path = Path(spec) if spec is not None else default_model_path()
     if spec is None:
+        from agentgym.serve.model import load_model
+
         return load_model(None).tokenizer
     from transformers import AutoTokenizer
 
+    path = Path(spec)
     if path.suffix == ".gguf":
         return AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
     return AutoTokenizer.from_pretrained(str(path))

@@ -82,13 +82,13 @@ def make_rollout_func(policy_url: str, env: str | Callable[[], AgentEnv], *, spl
                                  task.id)
     finally:
         probe.close()
-    calls = Counter[int]()
+    calls = {"step": 0}  # rollout_func calls so far: each call's samples get fresh seeds
 
     async def play(prompts: list[Any]) -> list[TokenEpisode]:
         policy = OpenAICompatiblePolicy(policy_url, temperature=temperature, max_tokens=max_tokens,
                                         timeout_s=600.0)
         generator = ChatGenerator(policy)
-        step = calls[0]
+        step = calls["step"]
         seen = Counter[str]()
 
         async def one(prompt: Any) -> TokenEpisode:
@@ -112,7 +112,7 @@ def make_rollout_func(policy_url: str, env: str | Callable[[], AgentEnv], *, spl
 
     def rollout_func(prompts: list[Any], trainer: Any = None) -> dict[str, Any]:
         episodes = asyncio.run(play(list(prompts)))
-        calls[0] += 1
+        calls["step"] += 1
         return to_trl(episodes)
 
     return rollout_func
