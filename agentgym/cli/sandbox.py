@@ -100,6 +100,8 @@ def build(base_image: str = typer.Option(DEFAULT_BASE, help="FROM image; any ima
             if proc.returncode:
                 tail = "" if verbose else "\n" + "\n".join(proc.stdout.splitlines()[-30:])
                 raise SandboxError(f"docker build failed (exit {proc.returncode}){tail}")
+        # earlier builds of the tag are now untagged: drop them (prune skips images containers still use)
+        client.images.prune(filters={"dangling": True, "label": "org.agentgym.sandbox"})
     console.print(f"built {tag} (source {digest})")
 
 
