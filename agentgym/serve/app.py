@@ -50,6 +50,7 @@ class ChatRequest(BaseModel):
     n: int = Field(1, ge=1, le=16)
     logprobs: bool = False
     top_logprobs: int | None = Field(None, ge=0, le=20)
+    ignore_eos: bool = False  # vLLM's extension: keep decoding past EOS up to max_tokens
     return_token_ids: bool = True  # accepted for vLLM compatibility; token ids are always returned
 
 
@@ -102,7 +103,8 @@ def create_app(model: LoadedModel, *, served_name: str | None = None, max_batch:
         stop = [req.stop] if isinstance(req.stop, str) else list(req.stop or [])
         top = (req.top_logprobs or 0) if req.logprobs else 0
         params = [SamplingParams(max_tokens=max_tokens, temperature=req.temperature, top_p=req.top_p,
-                                 seed=None if req.seed is None else req.seed + i, stop=stop, top_logprobs=top)
+                                 seed=None if req.seed is None else req.seed + i, stop=stop, top_logprobs=top,
+                                 ignore_eos=req.ignore_eos)
                   for i in range(req.n)]
         gens = await batcher.submit(prompt, params)
         choices = [_choice(model, i, g, req) for i, g in enumerate(gens)]

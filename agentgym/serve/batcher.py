@@ -33,7 +33,7 @@ class _Row:
 class DynamicBatcher:
     """Groups rows that arrive within ``window_s`` of each other (up to ``max_batch``) into one generate."""
 
-    def __init__(self, model: LoadedModel, *, max_batch: int = 16, window_s: float = 0.01, threads: int = 1):
+    def __init__(self, model: LoadedModel, *, max_batch: int = 16, window_s: float = 0.02, threads: int = 1):
         self.model, self.max_batch, self.window_s = model, max_batch, window_s
         self._queue: asyncio.Queue[_Row] | None = None
         self._task: asyncio.Task[None] | None = None

@@ -50,6 +50,7 @@ class SamplingParams:
     seed: int | None = None
     stop: list[str] = field(default_factory=list)
     top_logprobs: int = 0
+    ignore_eos: bool = False  # decode exactly max_tokens (benchmarks), as vLLM's option of that name
 
 
 @dataclass
@@ -125,15 +126,19 @@ class LoadedModel:
                                  past_key_values=past, use_cache=True)
                 past = out.past_key_values
                 logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
-                next_tokens = []
+                picks = torch.argmax(logprobs, dim=-1)  # greedy rows, all at once
+                for i in range(n):
+                    if finish[i] is None and params[i].temperature > 0:
+                        picks[i] = self._sample(logprobs[i], params[i], generators[i])
+                picked_lp = logprobs.gather(1, picks.unsqueeze(1)).squeeze(1).tolist()
+                next_tokens = picks.tolist()
                 for i in range(n):
                     if finish[i] is not None:
-                        next_tokens.append(self.pad_id)
+                        next_tokens[i] = self.pad_id
                         continue
-                    token = self._pick(logprobs[i], params[i], generators[i])
-                    next_tokens.append(token)
+                    token = next_tokens[i]
                     out_ids[i].append(token)
-                    out_lp[i].append(float(logprobs[i, token]))
+                    out_lp[i].append(picked_lp[i])
                     if params[i].top_logprobs:
                         top = torch.topk(logprobs[i], params[i].top_logprobs)
                         out_top[i].append([(int(t), float(v)) for v, t in zip(top.values, top.indices)])
@@ -147,11 +152,9 @@ class LoadedModel:
                            finish[i] or "length") for i in range(n)]
 
     @staticmethod
-    def _pick(logprobs: Any, p: SamplingParams, generator: Any) -> int:
+    def _sample(logprobs: Any, p: SamplingParams, generator: Any) -> int:
         import torch
 
-        if p.temperature <= 0:
-            return int(torch.argmax(logprobs))
         probs = torch.softmax(logprobs / p.temperature, dim=-1)
         if p.top_p < 1.0:
             sorted_probs, order = torch.sort(probs, descending=True)
@@ -164,7 +167,7 @@ class LoadedModel:
 
     def _check_stop(self, ids: list[int], p: SamplingParams) -> tuple[str | None, str]:
         """(finish reason or None, text so far). Stop strings end the row with the text cut before them."""
-        if ids[-1] in self.eos_ids:
+        if ids[-1] in self.eos_ids and not p.ignore_eos:
             return "stop", self._text(ids)
         if p.stop:
             text = self._text(ids)
