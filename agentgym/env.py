@@ -12,6 +12,7 @@ Subclasses fill in hooks: ``generate_tasks``, ``world_factory``, ``make_user``, 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from agentgym.errors import (
     UnknownSplitError,
     UnknownTaskError,
 )
-from agentgym.sandbox import Sandbox, SandboxSession, make_sandbox
+from agentgym.sandbox import LocalSandbox, Sandbox, SandboxSession, make_sandbox
 from agentgym.simulators import UserSimulator, UserTurn
 from agentgym.spaces import AssistantMessageSpace, MessagesSpace
 from agentgym.taskstore import builtin_task_root, load_tasks, task_set_hash
@@ -359,7 +360,11 @@ class AgentEnv(gymnasium.Env):
 
     async def areset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
                      ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        return self.reset(seed=seed, options=options)
+        """``reset`` for the async runner. Opening a process or docker session blocks on I/O, so it runs in a
+        worker thread and concurrent episodes start in parallel; the in-process backend stays inline."""
+        if self._sandbox_arg == "local" or isinstance(self._sandbox_arg, LocalSandbox):
+            return self.reset(seed=seed, options=options)
+        return await asyncio.to_thread(self.reset, seed=seed, options=options)
 
     # ------------------------------------------------------------------ episode internals
     def _begin(self, action: Message | dict[str, Any] | str) -> Turn:
