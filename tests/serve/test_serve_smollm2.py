@@ -132,3 +132,31 @@ def test_an_episode_records_tokens_and_usage_per_turn(smol_server):
     assert traj.steps and all(s.tokens and s.tokens.completion_ids for s in traj.steps)
     assert traj.usage.completion_tokens == sum(len(s.tokens.completion_ids) for s in traj.steps)
     assert traj.usage.calls == len(traj.steps)
+
+
+def test_history_with_tool_traffic_renders_for_a_template_without_tools(smol_server, tokenizer):
+    from agentgym.serve import load_model
+
+    model = load_model()
+    assert not model.native_tools  # SmolLM2's template knows no tools: the server writes them as text
+    history = ASK[:1] + [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "sunny, 21 C"}]
+    prompt = tokenizer.decode(model.render(history, TOOLS))
+    assert '<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>' in prompt
+    assert "<tool_response>\nsunny, 21 C\n</tool_response>" in prompt
+    assert prompt.rstrip().endswith("<|im_start|>assistant")
+
+
+def test_tool_call_text_comes_back_as_openai_tool_calls():
+    from agentgym.serve.app import ChatRequest, _choice
+    from agentgym.serve.model import Generation
+
+    req = ChatRequest(messages=ASK, tools=TOOLS)
+    text = 'Let me check.<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'
+    choice = _choice(None, 0, Generation([1, 2], [-0.1, -0.2], [], text, "stop"), req)
+    assert choice["finish_reason"] == "tool_calls" and choice["message"]["content"] == "Let me check."
+    assert choice["message"]["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Paris"}'}
+    broken = _choice(None, 0, Generation([1], [-0.1], [], '<tool_call>{"name": "get_weather", "argu', "length"), req)
+    assert "tool_calls" not in broken["message"] and broken["message"]["content"].startswith("<tool_call>")
