@@ -40,6 +40,22 @@ def default_model_path() -> Path:
     return path
 
 
+def _dict_arguments(message: dict[str, Any]) -> dict[str, Any]:
+    """HF chat templates expect tool-call arguments as objects; OpenAI sends them as JSON strings."""
+    if not message.get("tool_calls"):
+        return dict(message)
+    calls = []
+    for c in message["tool_calls"]:
+        fn = dict(c.get("function", c))
+        if isinstance(fn.get("arguments"), str):
+            try:
+                fn["arguments"] = json.loads(fn["arguments"])
+            except json.JSONDecodeError:
+                pass
+        calls.append({**c, "function": fn})
+    return {**message, "tool_calls": calls}
+
+
 @dataclass
 class SamplingParams:
     """One row's settings. ``temperature == 0`` means greedy (deterministic)."""
@@ -86,7 +102,7 @@ class LoadedModel:
         """Prompt token ids for an OpenAI-style conversation. Templates that do not know tools get the tool
         list in the system message and earlier tool calls/results as Hermes-style text blocks."""
         if self.native_tools:
-            msgs, kwargs = [dict(m) for m in messages], ({"tools": tools} if tools else {})
+            msgs, kwargs = [_dict_arguments(m) for m in messages], ({"tools": tools} if tools else {})
         else:
             msgs, kwargs = inline_tools(messages, tools), {}
         ids = self.tokenizer.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True, **kwargs)
@@ -100,15 +116,17 @@ class LoadedModel:
         import torch
 
         n = len(prompts)
+        device = self.model.device
         width = max(len(p) for p in prompts)
         input_ids = torch.full((n, width), self.pad_id, dtype=torch.long)
         attention = torch.zeros((n, width), dtype=torch.long)
         for i, p in enumerate(prompts):
             input_ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
             attention[i, width - len(p):] = 1
+        input_ids, attention = input_ids.to(device), attention.to(device)
         generators = []
         for p in params:
-            g = torch.Generator()
+            g = torch.Generator(device=device)
             g.manual_seed(p.seed if p.seed is not None else int(torch.randint(0, 2**62, (1,)).item()))
             generators.append(g)
         out_ids: list[list[int]] = [[] for _ in range(n)]
@@ -145,8 +163,8 @@ class LoadedModel:
                     finish[i], texts[i] = self._check_stop(out_ids[i], params[i])
                 if all(f is not None for f in finish):
                     break
-                step_ids = torch.tensor(next_tokens, dtype=torch.long).unsqueeze(1)
-                attention = torch.cat([attention, torch.ones((n, 1), dtype=torch.long)], dim=1)
+                step_ids = torch.tensor(next_tokens, dtype=torch.long, device=device).unsqueeze(1)
+                attention = torch.cat([attention, torch.ones((n, 1), dtype=torch.long, device=device)], dim=1)
                 positions = positions[:, -1:] + 1
         return [Generation(out_ids[i], out_lp[i], out_top[i], texts[i] if finish[i] else self._text(out_ids[i]),
                            finish[i] or "length") for i in range(n)]
