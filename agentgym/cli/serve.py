@@ -32,10 +32,11 @@ def serve(engine: str = typer.Option("transformers", help="transformers (CPU or 
     """
     base_url = f"http://{host}:{port}/v1"
     if engine == "transformers":
-        from agentgym.serve import serve_forever
+        from agentgym.serve import load_model, serve_forever
 
-        console.print(f"serving on {base_url}")
         with user_errors():
+            load_model(model, device=device)  # cached: a bad path fails here, before anything is printed
+            console.print(f"serving on {base_url}")
             serve_forever(model, host=host, port=port, served_name=served_name, max_batch=max_batch,
                           device=device, threads=threads)
         return

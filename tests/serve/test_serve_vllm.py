@@ -44,3 +44,10 @@ def test_cli_dry_run_prints_the_command():
     assert out.exit_code == 0, out.output
     assert "serve org/model --host 127.0.0.1 --port 8123 --enable-auto-tool-choice --tool-call-parser hermes" \
         in " ".join(out.output.split())
+
+
+def test_transformers_engine_reports_a_missing_model_path(tmp_path):
+    from agentgym.cli import app
+
+    out = CliRunner().invoke(app, ["serve", "--model", str(tmp_path / "missing.gguf")])
+    assert out.exit_code == 2 and "does not exist" in " ".join(out.output.split())
