@@ -20,7 +20,7 @@ from agentgym.errors import ConfigError, InfrastructureError
 from agentgym.policies.base import Observation, Policy, PolicyOutput
 from agentgym.policies.chat import request_messages, response_message
 from agentgym.policies.retry import RetryPolicy, Transient
-from agentgym.types import Usage
+from agentgym.types import TokenData, Usage
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -143,4 +143,20 @@ class LiteLLMPolicy(Policy):
         resp, latency = await self.caller.acall(messages, tools=tools, seed=seed, **self.sampling)
         message = resp.choices[0].message
         raw = message.model_dump() if hasattr(message, "model_dump") else dict(message)
-        return PolicyOutput(message=response_message(raw), usage=self.caller.usage(resp, latency))
+        return PolicyOutput(message=response_message(raw), usage=self.caller.usage(resp, latency),
+                            tokens=token_data(resp))
+
+
+def token_data(resp: Any) -> TokenData | None:
+    """Token ids and logprobs when the server returned them (vLLM or ``agentgym serve`` behind
+    ``hosted_vllm/`` or ``openai/`` with ``return_token_ids``); litellm keeps a choice's ids in
+    ``provider_specific_fields``."""
+    choice = resp.choices[0]
+    completion = (getattr(choice, "provider_specific_fields", None) or {}).get("token_ids")
+    prompt = getattr(resp, "prompt_token_ids", None)
+    logprobs = getattr(choice, "logprobs", None)
+    content = (logprobs.get("content") if isinstance(logprobs, dict) else getattr(logprobs, "content", None)) or []
+    if completion is None and prompt is None:
+        return None
+    return TokenData(prompt_ids=list(prompt or []), completion_ids=list(completion or []),
+                     logprobs=[float(t["logprob"] if isinstance(t, dict) else t.logprob) for t in content])

@@ -47,15 +47,28 @@ def test_litellm_gets_the_same_greedy_text_and_token_ids(smol_server, tokenizer)
         model="SmolLM2-135M-Instruct", messages=ASK, temperature=0, max_tokens=12)
     resp = litellm.completion(model="openai/SmolLM2-135M-Instruct", api_base=smol_server.base_url,
                               api_key="none", messages=ASK, tools=TOOLS, temperature=0, max_tokens=12,
-                              logprobs=True, num_retries=0)
+                              logprobs=True, num_retries=0, extra_body={"return_token_ids": True})
     text = resp.choices[0].message.content
     assert text and text == direct.choices[0].message.content  # greedy is deterministic across clients
     lps = resp.choices[0].logprobs["content"] if isinstance(resp.choices[0].logprobs, dict) \
         else resp.choices[0].logprobs.content
-    assert len(lps) == resp.usage.completion_tokens
-    ids = tokenizer.encode(text, add_special_tokens=False)
-    assert tokenizer.decode(ids) == text
-    assert tokenizer.decode(direct.choices[0].model_extra["token_ids"], skip_special_tokens=True) == text
+    token_ids = resp.choices[0].provider_specific_fields["token_ids"]  # where litellm keeps vLLM's field
+    assert len(lps) == len(token_ids) == resp.usage.completion_tokens
+    assert token_ids == direct.choices[0].model_extra["token_ids"]
+    assert tokenizer.decode(token_ids, skip_special_tokens=True) == text
+    assert "get_weather" in tokenizer.decode(resp.prompt_token_ids)  # the tool schema was passed
+
+
+def test_litellm_policy_keeps_token_data_from_the_server(smol_server):
+    from agentgym.policies import Observation, make_policy
+    from agentgym.types import Message
+
+    policy = make_policy("litellm", model="openai/SmolLM2-135M-Instruct", base_url=smol_server.base_url,
+                         api_key="none", max_tokens=6, logprobs=True, extra_body={"return_token_ids": True})
+    out = asyncio.run(policy.act(Observation("e", [Message.user("Hi")], tools=[TOOLS[0]["function"]])))
+    assert out.tokens and out.tokens.prompt_ids
+    assert len(out.tokens.completion_ids) == len(out.tokens.logprobs) == out.usage.completion_tokens
+    assert out.usage.cost == 0.0  # a local model has no price
 
 
 def test_openai_compatible_policy_returns_token_data(smol_server, tokenizer):
