@@ -25,6 +25,8 @@ __all__ = ["ViewerServer"]
 
 _PKG = resources.files("agentgym.viewer")
 _STATIC = {"style.css": "text/css", "viewer.js": "text/javascript"}
+#: rows the list shows at first; a big run is browsed through filters, or ``?limit=N`` for more
+LIST_LIMIT = 500
 
 
 def _templates() -> jinja2.Environment:
@@ -55,6 +57,8 @@ class ViewerServer:
         return f"http://{host}:{port}/"
 
     def start(self) -> ViewerServer:
+        if self._thread is not None:  # already serving
+            return self
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="agentgym-viewer", daemon=True)
         self._thread.start()
         return self
@@ -102,9 +106,12 @@ class ViewerServer:
     def _list(self, query: dict[str, str]) -> dict[str, Any]:
         filters = Filters(**{k: v for k, v in query.items() if k in Filters.__slots__})
         episodes = self.runs.episodes(filters)
+        limit = int(query["limit"]) if query.get("limit", "").isdigit() else LIST_LIMIT
         shared = set(self.runs.shared_tasks())
-        return {"runs": self.runs.runs, "episodes": episodes, "filters": filters, "choices": self.runs.choices(),
-                "shared": shared, "total": sum(len(r.episodes) for r in self.runs.runs)}
+        more = dict(query, limit=str(limit * 4)) if len(episodes) > limit else None
+        return {"runs": self.runs.runs, "episodes": episodes[:limit], "matched": len(episodes), "more": more,
+                "filters": filters, "choices": self.runs.choices(), "shared": shared,
+                "total": sum(len(r.episodes) for r in self.runs.runs)}
 
     def _compare(self, query: dict[str, str]) -> tuple[int, str, bytes]:
         task = query.get("task", "")

@@ -215,3 +215,18 @@ def test_fresh_env_chain_new_env_validate_run_view(browser: Any, tmp_path: Path)
         view.terminate()
         view.wait(timeout=30)
         view.stdout.close()
+
+
+def test_long_lists_are_cut_with_a_link_to_more(run_dirs: dict[str, Path]) -> None:
+    with ViewerServer([run_dirs["clean"]]) as viewer:
+        page = httpx.get(viewer.url + "?limit=5").text
+        assert page.count('class="episode ') == 5 and "20 of 20 episodes" in page
+        assert 'href="/?limit=20"' in page
+        assert httpx.get(viewer.url + "?limit=20").text.count('class="episode ') == 20
+
+
+def test_view_command_reports_a_bad_run_directory_clearly(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "agentgym", "view", str(tmp_path), "--no-browser", "--port", "0"],
+                         capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"})
+    assert out.returncode == 2
+    assert "is not a run directory (no manifest.json)" in out.stderr
