@@ -26,6 +26,7 @@ class Snippet:
     lang: str
     code: str
     runs: bool
+    marker: str  # the HTML comment on the line before the fence, if any (a norun marker says why)
 
 
 def snippets(path: Path) -> list[Snippet]:
@@ -50,7 +51,8 @@ def snippets(path: Path) -> list[Snippet]:
             runs = prev.startswith("<!-- run -->")
         else:
             runs = False
-        out.append(Snippet(path, i + 1, lang, "\n".join(body) + "\n", runs))
+        marker = prev if prev.startswith("<!--") else ""
+        out.append(Snippet(path, i + 1, lang, "\n".join(body) + "\n", runs, marker))
         i = end + 1
     return out
 

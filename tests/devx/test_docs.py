@@ -5,6 +5,7 @@ convention)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,9 +51,20 @@ def test_snippet_convention_is_honoured() -> None:
     found = [s for p in PAGES for s in snippets(p)]
     runnable = [s for s in found if s.runs and s.lang == "python"]
     assert len(runnable) >= 25, len(runnable)
-    skipped = [s for s in found if s.lang == "python" and not s.runs]
-    assert all("from agentgym.rl import collect" in s.code for s in skipped), [f"{s.path}:{s.line}" for s in skipped]
+    skipped = [s for s in found if s.lang in ("python", "bash") and s.marker.startswith("<!-- norun")]
+    unexplained = [f"{s.path}:{s.line}" for s in skipped if not re.match(r"<!-- norun: \S", s.marker)]
+    assert skipped and not unexplained, f"say why a snippet does not run (<!-- norun: reason -->): {unexplained}"
     assert [s for s in found if s.lang == "bash" and s.runs]
+
+
+def test_a_failing_snippet_fails_the_page(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("Intro.\n\n```python\nx = 1\n```\n\n<!-- norun: shown only -->\n```python\nraise SystemExit(3)\n"
+                    "```\n\n```python\nassert x == 2, 'x is ' + str(x)\n```\n")
+    script = tmp_path / "s.py"
+    script.write_text(python_script(page))
+    out = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 1 and "x is 1" in out.stderr and f"{page}:12" in out.stderr  # the fence's line in the page
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if any(s.runs and s.lang == "python" for s in snippets(p))],
