@@ -6,7 +6,7 @@ in-process by ``agentgym serve``), so generation always uses the weights being t
 it plays whole episodes and returns ``prompt_ids``/``completion_ids``/``logprobs``/``env_mask``, and
 ``env_reward`` hands the episode reward to TRL's GRPO loss.
 
-    .venv/bin/python examples/trl_grpo.py --steps 2
+    .venv/bin/python examples/trl_grpo.py --steps 1
 
 Needs ``pip install trl`` (checked with TRL 1.16). Against vLLM instead: pass its ``/v1`` URL as
 ``--server`` and let TRL sync weights into it (``use_vllm=True``, ``vllm_mode="server"``).
@@ -25,12 +25,14 @@ os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--env", default="calculator")
-    ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=1)
     ap.add_argument("--tasks", type=int, default=4)
     ap.add_argument("--num-generations", type=int, default=2)
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--max-turns", type=int, default=2)
     ap.add_argument("--reward", default="rubric", choices=["env", "rubric"])
+    ap.add_argument("--train-layers", type=int, default=4,
+                    help="train only the last N decoder layers (keeps the CPU update short); 0 = all")
     ap.add_argument("--server", default=None, help="an OpenAI-compatible /v1 URL (default: in-process server)")
     args = ap.parse_args()
 
@@ -41,6 +43,12 @@ def main() -> None:
     from agentgym.serve.model import load_model
 
     loaded = load_model(None)
+    if args.train_layers:
+        for p in loaded.model.parameters():
+            p.requires_grad_(False)
+        for layer in loaded.model.model.layers[-args.train_layers:]:
+            for p in layer.parameters():
+                p.requires_grad_(True)
     server = None if args.server else start_server()
     url = args.server or server.base_url
     try:
