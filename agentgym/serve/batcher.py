@@ -31,10 +31,12 @@ class _Row:
 
 
 class DynamicBatcher:
-    """Groups rows that arrive within ``window_s`` of each other (up to ``max_batch``) into one generate."""
+    """Groups rows that arrive within ``window_s`` of each other (up to ``max_batch`` rows, waiting at most
+    ``max_wait_s`` after the first) into one generate."""
 
-    def __init__(self, model: LoadedModel, *, max_batch: int = 16, window_s: float = 0.02, threads: int = 1):
-        self.model, self.max_batch, self.window_s = model, max_batch, window_s
+    def __init__(self, model: LoadedModel, *, max_batch: int = 16, window_s: float = 0.02,
+                 max_wait_s: float = 0.2, threads: int = 1):
+        self.model, self.max_batch, self.window_s, self.max_wait_s = model, max_batch, window_s, max_wait_s
         self._queue: asyncio.Queue[_Row] | None = None
         self._task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentgym-generate",
@@ -66,9 +68,15 @@ class DynamicBatcher:
         loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
-            await asyncio.sleep(self.window_s)  # let concurrent requests join
-            while len(batch) < self.max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+            deadline = loop.time() + self.max_wait_s
+            while True:  # let concurrent requests join; keep waiting while they are still arriving
+                await asyncio.sleep(self.window_s)
+                grew = False
+                while len(batch) < self.max_batch and not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                    grew = True
+                if not grew or len(batch) >= self.max_batch or loop.time() >= deadline:
+                    break
             self.batch_sizes.append(len(batch))
             try:
                 results = await loop.run_in_executor(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import shutil
@@ -90,6 +91,10 @@ class LoadedModel:
         self.native_tools = "tools" in (tokenizer.chat_template or "")
         self.eos_ids = self._eos_ids()
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_ids[0]
+        # only the last position's logits are needed; computing the prompt's full logits costs as much
+        # as several decode steps (vocab 49k), so ask models that support it for one position
+        self.forward_kwargs = {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(
+            model.forward).parameters else {}
 
     def _eos_ids(self) -> list[int]:
         ids = {self.tokenizer.eos_token_id}
@@ -141,7 +146,7 @@ class LoadedModel:
         with torch.inference_mode():
             for _ in range(budget):
                 out = self.model(input_ids=step_ids, attention_mask=attention, position_ids=positions,
-                                 past_key_values=past, use_cache=True)
+                                 past_key_values=past, use_cache=True, **self.forward_kwargs)
                 past = out.past_key_values
                 logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)
                 picks = torch.argmax(logprobs, dim=-1)  # greedy rows, all at once
