@@ -1,7 +1,7 @@
 """Tokens/s of the built-in CPU server for 1 request vs 8 concurrent requests (dynamic batching), and the
 same for vLLM when a GPU and vLLM are present (``--vllm-model``).
 
-    .venv/bin/python benchmarks/serve_throughput.py [--max-tokens 48] [--rounds 2] [--threads 1]
+    .venv/bin/python benchmarks/serve_throughput.py [--max-tokens 48] [--rounds 2] [--threads 1] [--dtype bfloat16]
 
 Last line: ``single_tok_s=.. batch8_tok_s=.. batch_speedup=..`` (plus ``vllm_*`` keys with a GPU).
 """
@@ -44,6 +44,7 @@ def main() -> None:
     ap.add_argument("--max-tokens", type=int, default=48)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--dtype", default="float32", help="float32 (the server's default) or bfloat16")
     ap.add_argument("--model", default=None, help="local HF dir or .gguf (default SmolLM2)")
     ap.add_argument("--vllm-model", default=None, help="also benchmark vLLM with this model (needs a GPU)")
     args = ap.parse_args()
@@ -51,7 +52,7 @@ def main() -> None:
     from agentgym.serve import start_server
 
     figures: dict[str, float] = {}
-    with start_server(args.model, threads=args.threads) as server:
+    with start_server(args.model, threads=args.threads, dtype=args.dtype) as server:
         single = asyncio.run(measure(server.base_url, server.model_name, 1, args.max_tokens, args.rounds))
         batch8 = asyncio.run(measure(server.base_url, server.model_name, 8, args.max_tokens, args.rounds))
         print(f"transformers: 1 request {single:.2f} tok/s, 8 concurrent {batch8:.2f} tok/s; "

@@ -20,6 +20,7 @@ def serve(engine: str = typer.Option("transformers", help="transformers (CPU or 
           max_batch: int = typer.Option(16, help="transformers: most requests decoded together."),
           threads: int = typer.Option(1, help="transformers: torch threads for decoding."),
           device: str = typer.Option("cpu", help="transformers: torch device."),
+          dtype: str = typer.Option("float32", help="transformers: float32 (exact logprobs) or bfloat16."),
           tool_call_parser: str = typer.Option("hermes", help="vllm: tool-call parser ('' to disable)."),
           chat_template: str = typer.Option(None, help="vllm: chat template file."),
           max_model_len: int = typer.Option(None, help="vllm: context length."),
@@ -35,10 +36,10 @@ def serve(engine: str = typer.Option("transformers", help="transformers (CPU or 
         from agentgym.serve import load_model, serve_forever
 
         with user_errors():
-            load_model(model, device=device)  # cached: a bad path fails here, before anything is printed
+            load_model(model, device=device, dtype=dtype)  # cached: a bad path fails here, before anything is printed
             console.print(f"serving on {base_url}")
             serve_forever(model, host=host, port=port, served_name=served_name, max_batch=max_batch,
-                          device=device, threads=threads)
+                          device=device, threads=threads, dtype=dtype)
         return
     if engine != "vllm":
         raise typer.BadParameter(f"unknown engine {engine!r}; choose transformers or vllm")

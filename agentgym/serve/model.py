@@ -201,7 +201,7 @@ class LoadedModel:
         return (None, "") if len(ids) < p.max_tokens else ("length", self._text(ids))
 
 
-_CACHE: dict[tuple[str, str], LoadedModel] = {}
+_CACHE: dict[tuple[str, str, str], LoadedModel] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -254,12 +254,16 @@ def _ensure(path: Path) -> Path:
     return path
 
 
-def load_model(model: str | Path | None = None, *, device: str = "cpu") -> LoadedModel:
-    """Load (once per process) a local HF model directory or a ``.gguf`` file; ``None`` is SmolLM2."""
+def load_model(model: str | Path | None = None, *, device: str = "cpu", dtype: str = "float32") -> LoadedModel:
+    """Load (once per process) a local HF model directory or a ``.gguf`` file; ``None`` is SmolLM2.
+
+    ``dtype="bfloat16"`` decodes ~1.7x faster on CPUs with AMX/AVX512-BF16, with coarser logprobs."""
     path = Path(model) if model else default_model_path()
     if not path.exists():
         raise ConfigError(f"model path {path} does not exist; pass a local HF directory or a .gguf file")
-    key = (str(path.resolve()), device)
+    if dtype not in ("float32", "bfloat16", "float16"):
+        raise ConfigError(f"dtype must be float32, bfloat16 or float16, not {dtype!r}")
+    key = (str(path.resolve()), device, dtype)
     with _CACHE_LOCK:
         if key in _CACHE:
             return _CACHE[key]
@@ -268,6 +272,9 @@ def load_model(model: str | Path | None = None, *, device: str = "cpu") -> Loade
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load model from {path}: {exc}") from exc
         default_name = DEFAULT_MODEL_NAME if model is None else (path.stem if path.suffix == ".gguf" else path.name)
-        loaded = LoadedModel(default_name, tokenizer, lm.to(device).eval(), str(path))
+        import torch
+
+        lm = lm.to(device=device, dtype=getattr(torch, dtype)).eval()
+        loaded = LoadedModel(default_name, tokenizer, lm, str(path))
         _CACHE[key] = loaded
         return loaded

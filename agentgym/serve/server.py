@@ -58,12 +58,13 @@ def _free_port(host: str) -> int:
 
 def start_server(model: str | Path | None = None, *, host: str = "127.0.0.1", port: int = 0,
                  served_name: str | None = None, max_batch: int = 16, device: str = "cpu", threads: int = 1,
-                 startup_timeout_s: float = 300.0) -> ServerHandle:
+                 dtype: str = "float32", startup_timeout_s: float = 300.0) -> ServerHandle:
     """Load ``model`` (default SmolLM2) and serve it from a background thread; returns once it answers.
 
     ``port=0`` picks a free port. The server binds ``host`` (loopback unless you say otherwise).
-    ``threads`` is torch's intra-op thread count for decoding (1 is best on a shared CPU)."""
-    loaded = load_model(model, device=device)
+    ``threads`` is torch's intra-op thread count for decoding (1 is best on a shared CPU); ``dtype`` is
+    float32 (default: exact logprobs for RL) or bfloat16 (faster on CPUs with AMX)."""
+    loaded = load_model(model, device=device, dtype=dtype)
     app = create_app(loaded, served_name=served_name, max_batch=max_batch, threads=threads)
     port = port or _free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
@@ -84,8 +85,8 @@ def start_server(model: str | Path | None = None, *, host: str = "127.0.0.1", po
 
 def serve_forever(model: str | Path | None = None, *, host: str = "127.0.0.1", port: int = 8000,
                   served_name: str | None = None, max_batch: int = 16, device: str = "cpu",
-                  threads: int = 1) -> None:
+                  threads: int = 1, dtype: str = "float32") -> None:
     """Serve in the foreground until interrupted (what ``agentgym serve --engine transformers`` runs)."""
-    loaded = load_model(model, device=device)
+    loaded = load_model(model, device=device, dtype=dtype)
     app = create_app(loaded, served_name=served_name, max_batch=max_batch, threads=threads)
     uvicorn.run(app, host=host, port=port, log_level="info")
