@@ -28,6 +28,7 @@ __all__ = ["EpisodeSummary", "compute_scores", "pass_at_k", "pass_hat_k", "summa
 #: bootstrap resamples; fixed with the seed so that scores are reproducible
 N_BOOTSTRAP = 1000
 BOOTSTRAP_SEED = 0
+_BOOTSTRAP_CELLS = 250_000  # resampled task indices held at once
 
 
 @dataclass(slots=True)
@@ -203,11 +204,16 @@ def _bootstrap(by_task: dict[str, list[EpisodeSummary]], k_max: int, n_boot: int
     if all(totals):
         stats["rubric_total"] = (np.array([sum(t) for t in totals]), np.array([len(t) for t in totals], float))
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(groups), size=(n_boot, len(groups)))
+    # resample in chunks of rows so memory stays flat however many tasks a run has
+    chunk = max(1, _BOOTSTRAP_CELLS // len(groups))
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in stats}
+    for start in range(0, n_boot, chunk):
+        idx = rng.integers(0, len(groups), size=(min(chunk, n_boot - start), len(groups)))
+        for name, (num, den) in stats.items():
+            draws[name].append(num[idx].sum(axis=1) / den[idx].sum(axis=1))
     out = {}
-    for name, (num, den) in stats.items():
-        values = num[idx].sum(axis=1) / den[idx].sum(axis=1)
-        lo, hi = np.percentile(values, [2.5, 97.5])
+    for name, parts in draws.items():
+        lo, hi = np.percentile(np.concatenate(parts), [2.5, 97.5])
         out[name] = [float(lo), float(hi)]
     return out
 
