@@ -99,7 +99,8 @@ def main() -> None:
         for layer in model.model.layers[-args.train_layers:]:
             for p in layer.parameters():
                 p.requires_grad_(True)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr)
     rewards: list[float] = []
     started = time.perf_counter()
     with start_server() as server:
@@ -118,14 +119,15 @@ def main() -> None:
             optimizer.zero_grad(set_to_none=True)
             with torch.enable_grad():
                 loss = policy_loss(model, batch, args.clip)
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, 1.0))
             optimizer.step()
             mean_r = float(batch.episode_rewards.mean())
             rewards.append(mean_r)
             success = np.mean([bool(e.metrics.get("success")) for e in batch.episodes])
             generated = sum(sum(e.loss_mask) for e in batch.episodes)
             print(f"step {step}: reward {mean_r:.3f}  success {success:.2f}  episodes {len(batch)}  "
-                  f"generated_tokens {generated}  loss {loss:+.4f}  collect {t1 - t0:.1f}s  "
-                  f"update {time.perf_counter() - t1:.1f}s", flush=True)
+                  f"generated_tokens {generated}  loss {loss:+.4f}  grad_norm {grad_norm:.3f}  "
+                  f"collect {t1 - t0:.1f}s  update {time.perf_counter() - t1:.1f}s", flush=True)
     print(f"steps={args.steps} reward_first={rewards[0]:.3f} reward_last={rewards[-1]:.3f} "
           f"reward_mean={np.mean(rewards):.3f} seconds={time.perf_counter() - started:.1f}")
 
