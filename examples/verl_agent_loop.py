@@ -2,7 +2,8 @@
 
 verl (GPU, Ray, vLLM/SGLang) trains with agent loops that are token-in/token-out. This script
 
-1. writes ``DIR/train.parquet`` (one row per task and sample, ``agent_name: agentgym``) and
+1. writes ``DIR/train.parquet`` (one row per task, ``agent_name: agentgym``; verl samples each row
+   ``rollout.n`` times and groups those samples) and
    ``DIR/agent_loop.yaml`` (registers ``agentgym.rl.adapters.verl.AgentGymAgentLoop``), and prints the
    ``verl.trainer.main_ppo`` command to run on a GPU machine with verl installed;
 2. plays the first row exactly as verl would call the loop, with SmolLM2's decode loop standing in for verl's
@@ -59,8 +60,8 @@ def main() -> None:
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = task_rows(args.env, split="train", tasks=args.tasks, group_size=args.group_size,
-                     max_turns=args.max_turns)
+    # one row per task: verl repeats each row rollout.n times and groups the repeats for GRPO
+    rows = task_rows(args.env, split="train", tasks=args.tasks, max_turns=args.max_turns)
     pd.DataFrame(rows).to_parquet(out / "train.parquet")
     (out / "agent_loop.yaml").write_text(CONFIG)
     print(f"wrote {len(rows)} rows to {out / 'train.parquet'} and {out / 'agent_loop.yaml'}")

@@ -63,7 +63,8 @@ def to_verl(episode: TokenEpisode, response_length: int | None = None) -> dict[s
 
 def task_rows(env: str, split: str = "train", tasks: int | None = None, group_size: int = 1,
               **options: Any) -> list[dict[str, Any]]:
-    """Dataset rows for verl (write them to parquet): one per task and sample."""
+    """Dataset rows for verl (write them to parquet): one per task and sample. verl itself repeats each row
+    ``rollout.n`` times, so ``group_size=1`` is the usual choice there."""
     from agentgym.registry import make
 
     e = make(env, split=split)
