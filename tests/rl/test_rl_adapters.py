@@ -73,3 +73,27 @@ def test_verl_agent_loop_run_row_on_a_token_in_engine(smollm2, tokenizer):
 def test_verl_loop_class_needs_verl_only_when_asked_for():
     with pytest.raises(ModuleNotFoundError, match="verl"):
         verl_adapter.AgentGymAgentLoop  # noqa: B018 (the lazy import is the behaviour under test)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("verl") is None,
+                    reason="verl is not installed (checked with verl 0.9.1 on PYTHONPATH: "
+                           "pip install --no-deps --target DIR verl==0.9.1 hydra-core omegaconf tensordict ...)")
+def test_verl_agent_loop_class_runs_a_row(smollm2, tokenizer):
+    from omegaconf import OmegaConf
+    from verl.experimental.agent_loop.agent_loop import AgentLoopOutput, DictConfigWrap
+    from verl.workers.rollout.replica import TokenOutput
+
+    class VerlTokenServer(ModelServerManager):
+        async def generate(self, request_id, *, prompt_ids, sampling_params, **kwargs):
+            out = await super().generate(request_id, prompt_ids=prompt_ids, sampling_params=sampling_params)
+            return TokenOutput(token_ids=out.token_ids, log_probs=out.log_probs)
+
+    config = OmegaConf.create({"actor_rollout_ref": {"rollout": {"response_length": 64, "prompt_length": 1024}}})
+    loop = verl_adapter.AgentGymAgentLoop(
+        trainer_config=DictConfigWrap(config), server_manager=VerlTokenServer(smollm2), tokenizer=tokenizer,
+        processor=None, dataset_cls=None, data_config=DictConfigWrap(OmegaConf.create({})))
+    row = verl_adapter.task_rows("calculator", split="train", tasks=1, max_turns=2)[0]
+    out = asyncio.run(loop.run({"temperature": 0.0, "max_tokens": 16}, **row))
+    assert isinstance(out, AgentLoopOutput)
+    assert len(out.response_ids) == len(out.response_mask) == len(out.response_logprobs) <= 64
+    assert out.response_mask[0] == 1 and out.reward_score is not None
