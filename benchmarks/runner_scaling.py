@@ -8,7 +8,7 @@
    when other work shares the machine (the wall-clock rate is printed too). Everything a real run does is included: env, sandbox session, scoring with
    the rubric engine, durable appends, final scores.
 3. *mem_growth_ratio*: peak RSS of a 10,000-episode run over that of a 1,000-episode run, each in a fresh
-   process (target: flat, about 1).
+   process, on the same 100 tasks (more samples each), so only the number of episodes grows (target: flat).
 
 The env and policies are tiny and defined here so that only the harness is measured.
 
@@ -175,6 +175,8 @@ async def _serve(port_file: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- measurements
 def _run(mode: str, episodes: int, concurrency: int, base_url: str | None) -> dict[str, float]:
+    """``mode``: ``http``, ``instant`` (one sample of each of ``episodes`` tasks) or ``samples`` (100 tasks,
+    ``episodes / 100`` samples each: the task set stays fixed so only the number of episodes grows)."""
     TickEnv, InstantPolicy, HTTPPolicy = _define()
     from agentgym.runner.engine import run
 
@@ -182,8 +184,9 @@ def _run(mode: str, episodes: int, concurrency: int, base_url: str | None) -> di
         # warm up imports, the rubric and caches so only steady-state work is timed
         run(TickEnv, split="bench", policy=InstantPolicy(), out=Path(tmp) / "warm", limit=20, progress=False)
         policy = HTTPPolicy(base_url) if mode == "http" else InstantPolicy()
+        limit, samples = (100, episodes // 100) if mode == "samples" else (episodes, 1)
         cpu0, start = time.process_time(), time.perf_counter()
-        result = run(TickEnv, split="bench", policy=policy, out=Path(tmp) / "run", limit=episodes,
+        result = run(TickEnv, split="bench", policy=policy, out=Path(tmp) / "run", limit=limit, samples=samples,
                      concurrency=concurrency, progress=False)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
     assert result.scores["n_episodes"] == episodes and result.scores["success_rate"] == 1.0, result.scores
@@ -211,7 +214,7 @@ def main() -> None:
         return
     if args.child:
         mode, n, conc, *rest = args.child
-        if mode == "instant":
+        if mode in ("instant", "samples"):
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # the harness on one core
         print(json.dumps(_run(mode, int(n), int(conc), rest[0] if rest else None)))
         return
@@ -244,8 +247,8 @@ def main() -> None:
     print(f"instant policy, pinned to one core: {episodes} episodes in {instant['cpu']:.2f} CPU s "
           f"({instant['elapsed']:.2f} s wall on a shared machine, {episodes / instant['elapsed']:.1f} episodes/s)")
 
-    mem_small = _child(["instant", str(small), "16"])
-    mem_large = _child(["instant", str(large), "16"])
+    mem_small = _child(["samples", str(small), "16"])
+    mem_large = _child(["samples", str(large), "16"])
     ratio = mem_large["peak_rss_mb"] / mem_small["peak_rss_mb"]
     print(f"peak RSS: {small} episodes {mem_small['peak_rss_mb']:.1f} MB, {large} episodes "
           f"{mem_large['peak_rss_mb']:.1f} MB")
