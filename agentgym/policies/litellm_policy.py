@@ -57,6 +57,8 @@ class LiteLLMCaller:
             args["api_base"] = self.base_url
         if self.api_key:
             args["api_key"] = self.api_key
+        elif self.base_url and self.base_url.startswith(("http://127.", "http://localhost", "http://[::1]")):
+            args["api_key"] = "EMPTY"  # a local server needs no key, but provider clients insist on one
         return args
 
     def _classify(self, litellm: Any, exc: Exception) -> Exception:
