@@ -175,9 +175,17 @@ class DockerSandbox(PooledSandbox):
             return False
 
     def containers(self) -> list[Any]:
-        """This sandbox's containers, as the daemon sees them."""
-        return [self.client.containers.get(c.id) for c in self.client.containers.list(
-            all=True, sparse=True, filters={"label": f"{POOL_LABEL}={self.pool_id}"})]
+        """This sandbox's containers, as the daemon sees them (one removed meanwhile is skipped)."""
+        import docker
+
+        out = []
+        for c in self.client.containers.list(all=True, sparse=True,
+                                             filters={"label": f"{POOL_LABEL}={self.pool_id}"}):
+            try:
+                out.append(self.client.containers.get(c.id))
+            except docker.errors.NotFound:  # replaced by the pool between the listing and the lookup
+                continue
+        return out
 
     def close(self) -> None:
         super().close()

@@ -121,14 +121,15 @@ def bwrap_command(sock_dir: str, server_args: list[str]) -> list[str]:
             cmd += ["--ro-bind", target, target]
     for extra in ("/etc/ld.so.cache", "/etc/localtime"):
         cmd += ["--ro-bind-try", extra, extra]
+    # the private /tmp comes first, so an install that lives under /tmp (a CI checkout) is bound on top of it
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]
     roots = _python_roots()
-    parents = sorted({str(a) for r in roots for a in Path(r).parents if str(a) != "/"}, key=len)
+    parents = sorted({str(a) for r in roots for a in Path(r).parents if str(a) not in ("/", "/tmp")}, key=len)
     for d in parents:  # bubblewrap would make them 0700, unreadable once the server drops to nobody
         cmd += ["--perms", "0755", "--dir", d]
     for r in roots:
         cmd += ["--ro-bind", r, r]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
-            "--bind", sock_dir, "/sock", "--chdir", "/tmp",
+    cmd += ["--bind", sock_dir, "/sock", "--chdir", "/tmp",
             "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1", "--setenv", "AGENTGYM_WORK_ROOT", "/tmp/work",
             sys.executable, "-m", "agentgym.sandbox.server", "--socket", "/sock/server.sock", *server_args]
