@@ -36,6 +36,9 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
         policy_arg: list[str] = typer.Option(None, "--policy-arg", help="KEY=VALUE passed to the policy "
                                              "(repeatable; VALUE is read as JSON when it parses), e.g. max_tokens=64."),
         rubric: str = typer.Option(None, help="Rubric name or YAML path (default: the env's)."),
+        data: Path = typer.Option(None, help="A benchmark's official data release to run instead of the "
+                                             "generated tasks (cctu: a folder with input_data.jsonl; memory: "
+                                             "AMemGym's JSON)."),
         executor: str = typer.Option("local", help="local | ray."),
         ray_address: str = typer.Option(None, help="Ray cluster address (with --executor ray)."),
         quiet: bool = typer.Option(False, "--quiet", help="Plain log lines instead of a progress bar.")) -> None:
@@ -44,6 +47,8 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
     Examples:
       agentgym run calculator --policy oracle --out runs/calc-oracle
       agentgym run calculator --model fake-model --base-url http://127.0.0.1:8000/v1 --samples 4 --out runs/x
+      agentgym run cctu --data CCTU/ --model openai/gpt-4o-mini --samples 3 --out runs/cctu-official
+      agentgym run sales --policy oracle --policy-arg strategy=pushy --out runs/sales-pushy
     """
     from agentgym.runner.engine import RunConfig, arun
     from agentgym.runner.report import print_scores
@@ -53,7 +58,8 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
                            samples=samples, sandbox=sandbox, concurrency=concurrency, max_turns=max_turns,
                            episode_timeout=episode_timeout, seed=seed, limit=limit, noise=list(noise or []),
                            rubric=rubric, executor=executor, ray_address=ray_address, quiet=quiet,
-                           policy_kwargs=parse_policy_args(policy_arg or []))
+                           policy_kwargs=parse_policy_args(policy_arg or []),
+                           env_kwargs={"data": str(data)} if data else {})
         result = asyncio.run(arun(config))
     print_scores([result.out], console=console)
     if result.n_infra_errors:

@@ -106,8 +106,10 @@ def resolve_env_class(env: Any) -> type[AgentEnv]:
     return env_class(str(env))
 
 
-def load_run_tasks(env_cls: type[AgentEnv], split: str, limit: int | None) -> list[Task]:
-    tasks = env_cls.load_split(split)
+def load_run_tasks(env_cls: type[AgentEnv], split: str, limit: int | None,
+                   env_kwargs: dict[str, Any] | None = None) -> list[Task]:
+    # env kwargs can change the task set itself (``data=PATH`` loads a benchmark's official release)
+    tasks = env_cls(split=split, **env_kwargs).tasks if env_kwargs else env_cls.load_split(split)
     if limit is not None:
         if limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {limit}")
@@ -307,7 +309,7 @@ class EpisodeRunner:
 
         self.config = config
         self.env_cls = resolve_env_class(config.env)
-        self.tasks = load_run_tasks(self.env_cls, config.split, config.limit)
+        self.tasks = load_run_tasks(self.env_cls, config.split, config.limit, config.env_kwargs)
         self.inner_policy = build_policy(config)
         self.policy = RetryingPolicy(self.inner_policy, retries=config.max_call_retries, on_throttle=on_throttle)
         self.rubric = load_rubric_for(config, self.env_cls)
