@@ -58,6 +58,7 @@ def headline_rows(runs: Sequence[RunSummary]) -> list[tuple[str, list[str]]]:
     rows: list[tuple[str, list[str]]] = [
         ("env / split", [f"{r.manifest.env} / {r.manifest.split}" for r in runs]),
         ("policy", [json.dumps(r.manifest.policy)[:60] for r in runs]),
+        ("noise", [", ".join(r.manifest.noise) or "clean" for r in runs]),
         ("episodes (tasks x samples)", [f"{r.scores.get('n_episodes')} ({r.scores.get('n_tasks')} x "
                                         f"{r.manifest.samples})" for r in runs]),
         ("success_rate [95% CI]", [_fmt(r.scores.get("success_rate")) + _ci(r.scores, "success_rate")
@@ -77,6 +78,7 @@ def headline_rows(runs: Sequence[RunSummary]) -> list[tuple[str, list[str]]]:
         for axis in sorted({a for r in runs for a in r.scores.get("rubric", {}).get("axes", {})}):
             rows.append((f"  {axis}", [_fmt(r.scores.get("rubric", {}).get("axes", {}).get(axis, ""))
                                        for r in runs]))
+    rows.extend(robustness_rows(runs))
     rows.append(("infra errors (excluded)", [str(r.scores.get("n_infra_errors", 0)) for r in runs]))
     rows.append(("tokens", [f"{int(r.scores.get('usage', {}).get('prompt_tokens', 0) + r.scores.get('usage', {}).get('completion_tokens', 0)):,}"
                             for r in runs]))
@@ -86,6 +88,33 @@ def headline_rows(runs: Sequence[RunSummary]) -> list[tuple[str, list[str]]]:
 
 _CORE_KEYS = {"success_rate", "mean_reward", "pass_at_k", "pass_hat_k", "ci95", "per_category", "per_split",
               "rubric", "n_episodes", "n_tasks", "n_infra_errors", "n_timeouts", "samples", "usage"}
+
+
+def robustness_rows(runs: Sequence[RunSummary]) -> list[tuple[str, list[str]]]:
+    """Clean vs noisy: each noisy run against the first clean run of the same env and split, episode by
+    episode (same tasks, same seeds), with AgentNoiseBench's degradation and stability-gated success."""
+    from agentgym.noise import robustness
+
+    def clean_for(run: RunSummary) -> RunSummary | None:
+        return next((c for c in runs if not c.manifest.noise and c.manifest.env == run.manifest.env
+                     and c.manifest.split == run.manifest.split), None)
+
+    pairs = {r.name: clean_for(r) for r in runs if r.manifest.noise}
+    if not any(pairs.values()):
+        return []
+    reports: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        clean = pairs.get(r.name)
+        if clean is not None:
+            reports[r.name] = robustness(list(RunDir(clean.path).trajectories()), list(RunDir(r.path).trajectories()))
+    keys = [("success drop vs clean (abs)", "absolute_degradation"),
+            ("success drop vs clean (rel)", "relative_degradation"),
+            ("stability-gated success", "stability_gated_success_rate"),
+            ("acted on an injection", "acted_on_injection_rate"),
+            ("injections per episode", "mean_injections"),
+            ("turn overhead per episode", "turn_overhead"), ("token overhead per episode", "token_overhead")]
+    return [(label, [_fmt(reports[r.name].get(key, "")) if r.name in reports else "" for r in runs])
+            for label, key in keys]
 
 
 def _env_headline(run: RunSummary) -> list[str]:
