@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 import gymnasium
+from gymnasium.utils import seeding
 
 from agentgym.errors import (
     EpisodeFinishedError,
@@ -160,6 +161,7 @@ class AgentEnv(gymnasium.Env):
                  call_timeout: float | None = None, render_mode: str | None = None,
                  user_simulator: Callable[[Task], UserSimulator | None] | None = None):
         super().__init__()
+        self._pending_seed: int | None = None
         self.split = split
         self._tasks: list[Task] | None = list(tasks) if tasks is not None else None
         self._task_index: dict[str, Task] | None = None
@@ -292,11 +294,26 @@ class AgentEnv(gymnasium.Env):
         return float(metrics.get("reward", float(bool(metrics.get("success")))))
 
     # ------------------------------------------------------------------ gymnasium API
+    # Seeding a numpy Generator costs ~35 µs, more than a whole env step, and most resets name their task
+    # and never draw from it: the generator is made on first use, from the seed ``reset`` was given.
+    @property  # type: ignore[override]
+    def _np_random(self) -> Any:
+        if self._pending_seed is not None:
+            seed, self._pending_seed = self._pending_seed, None
+            self.__dict__["_rng"], self._np_random_seed = seeding.np_random(seed)
+        return self.__dict__.get("_rng")
+
+    @_np_random.setter
+    def _np_random(self, value: Any) -> None:
+        self._pending_seed = None
+        self.__dict__["_rng"] = value
+
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None
               ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         """Start an episode. ``options``: ``task_id`` (else a task is drawn from the seed), ``sample``,
         ``episode_id``."""
-        super().reset(seed=seed)
+        if seed is not None:  # gymnasium's Env.reset(seed), made lazy (see _np_random)
+            self._pending_seed, self._np_random_seed = int(seed), int(seed)
         options = options or {}
         if "task_id" in options:
             task = self.get_task(options["task_id"])
