@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 IN_CI = bool(os.environ.get("AGENTGYM_CI") or os.environ.get("CI"))
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
 def agentgym_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
