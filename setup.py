@@ -2,7 +2,7 @@
 
 pyproject.toml cannot rename whole folder trees declaratively, so the package list is computed here.
 """
-from setuptools import find_namespace_packages, find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 MAPPED = {
     "agentgym.envs": "envs",
@@ -12,7 +12,7 @@ MAPPED = {
 }
 EXCLUDE = ["__pycache__", "*.__pycache__"]
 
-packages = ["agentgym"] + [f"agentgym.{p}" for p in find_packages("agentgym", exclude=EXCLUDE)]
+packages = ["agentgym"] + [f"agentgym.{p}" for p in find_namespace_packages("agentgym", exclude=EXCLUDE)]
 for name, folder in MAPPED.items():
     packages += [name] + [f"{name}.{p}" for p in find_namespace_packages(folder, exclude=EXCLUDE)]
 
