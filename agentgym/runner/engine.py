@@ -410,15 +410,16 @@ class EpisodeRunner:
 Record = Callable[[Trajectory], Awaitable[None]]
 
 
-async def run_local(runner: EpisodeRunner, specs: Sequence[EpisodeSpec], limiter: AdaptiveLimiter,
-                    record: Record) -> None:
-    """Workers pull episodes from a shared iterator; the limiter bounds how many are in flight."""
+async def drain(specs: Sequence[EpisodeSpec], limiter: AdaptiveLimiter,
+                play: Callable[[EpisodeSpec], Awaitable[Trajectory]], record: Record) -> None:
+    """Workers pull episodes from a shared iterator and ``play`` them; the limiter bounds how many are in
+    flight. Shared by the local and the Ray executor, which differ only in where an episode is played."""
     pending = iter(specs)
 
     async def worker() -> None:
         for spec in pending:
             async with limiter:
-                traj = await runner.play(spec)
+                traj = await play(spec)
             if traj.status != "infra_error":
                 limiter.on_success()
             await record(traj)
@@ -482,7 +483,7 @@ async def arun(config: RunConfig | None = None, **kwargs: Any) -> RunResult:
 
                 await run_ray(config, todo, limiter, record)
             else:
-                await run_local(runner, todo, limiter, record)
+                await drain(todo, limiter, runner.play, record)
     finally:
         rundir.close()
         await runner.aclose()

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from agentgym.errors import ConfigError
-from agentgym.runner.engine import AdaptiveLimiter, EpisodeRunner, EpisodeSpec, Record, RunConfig
+from agentgym.runner.engine import AdaptiveLimiter, EpisodeRunner, EpisodeSpec, Record, RunConfig, drain
 from agentgym.types import Trajectory
 
 __all__ = ["run_ray"]
@@ -59,28 +59,19 @@ async def run_ray(config: RunConfig, specs: Sequence[EpisodeSpec], limiter: Adap
     actor_config = config.model_copy(update={"executor": "local", "progress": False})
     actors = [remote_cls.remote(actor_config) for _ in range(n_actors)]
     seen = [0] * n_actors
-    pending = iter(specs)
     turn = itertools.count()
 
-    async def worker() -> None:
-        for spec in pending:
-            async with limiter:
-                i = next(turn) % n_actors
-                line, throttles = await actors[i].play.remote(spec)
-            for _ in range(throttles - seen[i]):
-                limiter.on_throttle()
-            seen[i] = max(seen[i], throttles)
-            traj = Trajectory.model_validate_json(line)
-            if traj.status != "infra_error":
-                limiter.on_success()
-            await record(traj)
+    async def play(spec: EpisodeSpec) -> Trajectory:
+        i = next(turn) % n_actors
+        line, throttles = await actors[i].play.remote(spec)
+        for _ in range(throttles - seen[i]):  # replay the actor's 429s into the driver's limiter
+            limiter.on_throttle()
+        seen[i] = max(seen[i], throttles)
+        return Trajectory.model_validate_json(line)
 
-    workers = [asyncio.create_task(worker()) for _ in range(min(limiter.maximum, len(specs)))]
     try:
-        await asyncio.gather(*workers)
+        await drain(specs, limiter, play, record)
     finally:
-        for w in workers:
-            w.cancel()
         await asyncio.gather(*(a.close.remote() for a in actors), return_exceptions=True)
         for a in actors:
             ray.kill(a)
