@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +43,20 @@ def headless_chromium(page_load_timeout_s: float = 60) -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def follow(driver: Any, action: Callable[[], object], timeout_s: float = 20) -> None:
+    """Do what loads a new page (a click on a link, a row, a form button) and wait until it has loaded.
+
+    A click returns before a script- or form-driven navigation has replaced the document, so reading the
+    page straight after can read the old one or hit a stale element; waiting for the old root to detach
+    and the new document to complete removes that race.
+    """
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    action()
+    wait = WebDriverWait(driver, timeout_s)
+    wait.until(expected_conditions.staleness_of(old))
+    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")

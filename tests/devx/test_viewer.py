@@ -17,6 +17,7 @@ import pytest
 from devx_helpers import agentgym_cli
 
 from agentgym.errors import ConfigError
+from agentgym.testing.browser import follow
 from agentgym.viewer import ViewerServer
 
 pytestmark = pytest.mark.browser
@@ -38,21 +39,9 @@ def _lines(path: Path) -> list[dict[str, Any]]:
 
 def _choose(driver: Any, name: str, value: str) -> None:
     """Pick a filter value the way a user does; the page reloads with the filter applied."""
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
-    old = driver.find_element(_by("ID"), "episodes")
-    Select(driver.find_element(_by("NAME"), name)).select_by_value(value)
-    WebDriverWait(driver, 20).until(lambda d: not _attached(old))
-
-
-def _attached(element: Any) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
-
-    try:
-        element.tag_name
-        return True
-    except StaleElementReferenceException:
-        return False
+    follow(driver, lambda: Select(driver.find_element(_by("NAME"), name)).select_by_value(value))
 
 
 def test_list_shows_every_episode_and_the_filters_narrow_it(browser: Any, run_dirs: dict[str, Path]) -> None:
@@ -97,7 +86,7 @@ def test_episode_timeline_shows_tool_calls_results_and_injected_noise(browser: A
     with ViewerServer([run_dirs["noisy"]]) as viewer:
         browser.get(viewer.url)
         row = next(r for r in _rows(browser) if r.find_element(_by("CSS_SELECTOR"), "a.ep-link").text == traj["task"]["id"])
-        row.find_element(_by("CSS_SELECTOR"), "td:nth-child(3)").click()  # a click anywhere on the row opens it
+        follow(browser, row.find_element(_by("CSS_SELECTOR"), "td:nth-child(3)").click)  # a click anywhere on the row opens it
         turns = browser.find_elements(_by("CSS_SELECTOR"), ".timeline li.turn:not(.opening)")
         assert len(turns) == len(traj["steps"])
         assert traj["task"]["instruction"] in browser.find_element(_by("ID"), "episode").text
@@ -142,7 +131,7 @@ def test_two_runs_compare_side_by_side_on_the_same_task(browser: Any, run_dirs: 
     with ViewerServer([run_dirs["clean"], run_dirs["noisy"]]) as viewer:
         browser.get(viewer.url + "?q=" + task)
         assert len(_rows(browser)) == 2
-        _rows(browser)[0].find_element(_by("CSS_SELECTOR"), "a.compare-link").click()
+        follow(browser, _rows(browser)[0].find_element(_by("CSS_SELECTOR"), "a.compare-link").click)
         sides = browser.find_elements(_by("CSS_SELECTOR"), "#compare .side")
         assert [s.get_attribute("data-run") for s in sides] == ["0", "1"]
         for side, lines in zip(sides, (clean, noisy)):
@@ -157,7 +146,7 @@ def test_two_runs_compare_side_by_side_on_the_same_task(browser: Any, run_dirs: 
 
         other = next(t["task"]["id"] for t in clean if t["task"]["id"] != task)
         Select(browser.find_element(_by("NAME"), "task")).select_by_visible_text(other)
-        browser.find_element(_by("CSS_SELECTOR"), "#compare-form button").click()
+        follow(browser, browser.find_element(_by("CSS_SELECTOR"), "#compare-form button").click)
         assert f"task={other}" in browser.current_url
         assert other in browser.find_element(_by("ID"), "compare").text
 
@@ -209,7 +198,7 @@ def test_fresh_env_chain_new_env_validate_run_view(browser: Any, tmp_path: Path)
         assert {r.find_element(_by("CSS_SELECTOR"), "a.ep-link").text for r in _rows(browser)} == \
             {t["task"]["id"] for t in episodes}
         assert "demo_env" in browser.find_element(_by("CSS_SELECTOR"), ".run").text
-        _rows(browser)[0].find_element(_by("CSS_SELECTOR"), "a.ep-link").click()
+        follow(browser, _rows(browser)[0].find_element(_by("CSS_SELECTOR"), "a.ep-link").click)
         assert browser.find_elements(_by("CSS_SELECTOR"), ".timeline li.turn:not(.opening)")
     finally:
         view.terminate()

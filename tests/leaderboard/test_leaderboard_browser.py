@@ -10,7 +10,7 @@ import pytest
 from leaderboard_helpers import IN_CI, Server, free_port, repack, unpack
 
 from agentgym.leaderboard.bundle import pack_run
-from agentgym.testing.browser import headless_chromium, missing_browser
+from agentgym.testing.browser import follow, headless_chromium, missing_browser
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +61,7 @@ def test_leaderboard_table_shows_submissions_and_sorts_by_clicking(browser: Any,
 
     server, ids = populated
     browser.get(server.url + "/")
-    browser.find_element(By.LINK_TEXT, "calculator").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "calculator").click)
     assert browser.current_url.startswith(server.url + "/envs/calculator")
     headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, "#leaderboard thead th")]
     for name in ("model", "success rate", "95% CI", "pass^k", "cost ($)", "harness"):
@@ -94,7 +94,7 @@ def test_submission_page_has_category_bars_and_rubric_axes(browser: Any, populat
 
     server, ids = populated
     browser.get(server.url + "/envs/calculator")
-    browser.find_element(By.LINK_TEXT, "alpha-flaky").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "alpha-flaky").click)
     assert browser.current_url == server.url + f"/submissions/{ids['alpha-flaky']}"
     api = server.http.get(f"/api/submissions/{ids['alpha-flaky']}").json()
     bars = browser.find_elements(By.CSS_SELECTOR, "svg.categories g.bar")
