@@ -91,10 +91,14 @@ def _message_from_dict(d: dict[str, Any]) -> Message:
                 args, parse_error = {}, f"arguments are not valid JSON: {exc.msg} at char {exc.pos}"
         if not isinstance(args, dict):
             args, parse_error = {}, f"arguments must be a JSON object, got {type(args).__name__}"
-        calls.append(ToolCall(id=str(c.get("id") or f"call_{i}"), name=str(fn.get("name") or ""),
-                              arguments=args, parse_error=parse_error or c.get("parse_error")))
+        calls.append(fast_construct(ToolCall, id=str(c.get("id") or f"call_{i}"), name=str(fn.get("name") or ""),
+                                    arguments=args, parse_error=parse_error or _str_or_none(c.get("parse_error"))))
     return Message.assistant(d.get("content") or "", calls) if d.get("role", "assistant") == "assistant" \
         else Message(role=d["role"], content=d.get("content") or "")
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 class ToolInterceptor(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from agentgym.env import to_message
@@ -22,11 +23,49 @@ def openai_tools(tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def request_messages(messages: list[Message], tools: list[dict[str, Any]],
+class OpenAIMessages:
+    """Each live episode's conversation in OpenAI request form, each message converted (and JSON-encoded)
+    once.
+
+    A conversation grows by a message or two a turn; converting and encoding the whole history every turn
+    made a turn's cost grow with the episode. An entry is reused only for the very message object at the
+    same position, so a rewritten history is converted afresh. The dicts are shared between turns: what
+    receives them must not modify them.
+    """
+
+    def __init__(self) -> None:
+        self._episodes: dict[str, list[tuple[Message, dict[str, Any], bytes | None]]] = {}
+
+    def _sync(self, episode_id: str, messages: list[Message]) -> list[tuple[Message, dict[str, Any], bytes | None]]:
+        done = self._episodes.setdefault(episode_id, [])
+        keep = 0
+        while keep < len(done) and keep < len(messages) and done[keep][0] is messages[keep]:
+            keep += 1
+        del done[keep:]
+        done.extend((m, m.to_openai(), None) for m in messages[keep:])
+        return done
+
+    def convert(self, episode_id: str, messages: list[Message]) -> list[dict[str, Any]]:
+        return [d for _, d, _ in self._sync(episode_id, messages)]
+
+    def encode(self, episode_id: str, messages: list[Message]) -> bytes:
+        """The conversation as a JSON array, ready to splice into a request body."""
+        done = self._sync(episode_id, messages)
+        for i, (m, d, raw) in enumerate(done):
+            if raw is None:
+                done[i] = (m, d, json.dumps(d).encode())
+        return b"[" + b", ".join(raw for _, _, raw in done) + b"]"  # type: ignore[misc]
+
+    def forget(self, episode_id: str) -> None:
+        self._episodes.pop(episode_id, None)
+
+
+def request_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]],
                      native_tools: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-    """(messages, tools) for a chat request. Without native tool calling the tools and earlier calls are
-    written into the text, and the model is expected to answer with ``<tool_call>`` blocks."""
-    msgs = [m.to_openai() for m in messages]
+    """(messages, tools) for a chat request from OpenAI-form messages. Without native tool calling the
+    tools and earlier calls are written into the text, and the model is expected to answer with
+    ``<tool_call>`` blocks."""
+    msgs = list(messages)
     specs = openai_tools(tools) if tools else None
     if native_tools:
         return msgs, specs

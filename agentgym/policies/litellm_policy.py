@@ -140,7 +140,8 @@ class LiteLLMPolicy(Policy):
                 **{k: v for k, v in self.caller.kwargs.items() if isinstance(v, (str, int, float, bool))}}
 
     async def act(self, observation: Observation) -> PolicyOutput:
-        messages, tools = request_messages(observation.messages, observation.tools, self.native_tools)
+        messages, tools = request_messages([m.to_openai() for m in observation.messages], observation.tools,
+                                           self.native_tools)
         seed = (self.seed if self.seed is not None else observation.seed) + observation.turn
         resp, latency = await self.caller.acall(messages, tools=tools, seed=seed, **self.sampling)
         message = resp.choices[0].message

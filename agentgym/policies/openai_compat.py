@@ -1,4 +1,4 @@
-"""The ``openai-compatible`` policy: a local OpenAI-style server over httpx, keeping the tokens for RL.
+"""The ``openai-compatible`` policy: a local OpenAI-style server, keeping the tokens for RL.
 
 Works with ``agentgym serve`` (either engine) and with plain vLLM. It asks for ``logprobs`` and vLLM's
 ``return_token_ids`` and returns, with each assistant message, a ``TokenData`` of the prompt token ids,
@@ -10,6 +10,9 @@ Options: ``model`` (default: the server's first ``/v1/models`` entry), ``api_key
 ``top_p``, ``max_tokens``, ``seed`` (default: the episode seed; each turn adds its index), ``stop``,
 ``top_logprobs``, ``native_tools`` (send ``tools`` in the request; False writes them into the prompt),
 ``timeout_s``, ``max_retries``, ``backoff_s``, ``extra_body`` (merged into every request).
+
+Requests go through ``transport.HTTPClient``, a keep-alive client lean enough for hundreds of concurrent
+episodes per event loop (see that module for why not httpx).
 """
 
 from __future__ import annotations
@@ -19,13 +22,20 @@ import json
 import time
 from typing import Any
 
-import httpx
-
 from agentgym.errors import ConfigError, InfrastructureError
 from agentgym.policies.base import Observation, Policy, PolicyOutput
-from agentgym.policies.chat import request_messages, response_message
+from agentgym.policies.chat import OpenAIMessages, openai_tools, request_messages, response_message
 from agentgym.policies.retry import RetryPolicy, Transient
-from agentgym.types import TokenData, Usage
+from agentgym.policies.transport import HTTPClient, TransportError
+from agentgym.types import TokenData, Usage, fast_construct
+
+
+def json_object(fields: dict[str, Any], **encoded: bytes | None) -> bytes:
+    """``fields`` as a JSON object, with members that are already JSON (the conversation, the tools) spliced
+    in as they are rather than decoded and encoded again."""
+    out = json.dumps(fields).encode()
+    extra = b"".join(b', "%s": %s' % (k.encode(), v) for k, v in encoded.items() if v is not None)
+    return out[:-1] + extra + b"}" if out != b"{}" else b"{" + extra[2:] + b"}"
 
 
 class OpenAICompatiblePolicy(Policy):
@@ -47,39 +57,39 @@ class OpenAICompatiblePolicy(Policy):
         self.native_tools, self.timeout_s = native_tools, timeout_s
         self.retry = RetryPolicy(max_retries=max_retries, base_s=backoff_s)
         self.extra_body = extra_body or {}
-        self._clients: dict[int, httpx.AsyncClient] = {}
+        self._clients: dict[int, HTTPClient] = {}
+        self._conversations = OpenAIMessages()
+        self._tools: dict[str, tuple[list[dict[str, Any]], bytes]] = {}
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "base_url": self.base_url, "model": self.model, **self.sampling,
                 "seed": self.seed, "stop": self.stop, "native_tools": self.native_tools,
                 "extra_body": self.extra_body}
 
-    def _client(self) -> httpx.AsyncClient:
-        """One client per event loop (a client cannot outlive the loop it was made in)."""
+    def _client(self) -> HTTPClient:
+        """One client per event loop (its connections belong to the loop they were opened in)."""
         loop = id(asyncio.get_running_loop())
         if loop not in self._clients:
             headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-            self._clients[loop] = httpx.AsyncClient(timeout=self.timeout_s, headers=headers)
+            self._clients[loop] = HTTPClient(self.base_url, headers=headers, timeout_s=self.timeout_s)
         return self._clients[loop]
 
-    async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def _request(self, method: str, path: str, body: bytes | None = None) -> dict[str, Any]:
         try:
-            resp = await self._client().request(method, self.base_url + path, json=body)
-        except httpx.TimeoutException as exc:
-            raise Transient(f"timed out after {self.timeout_s}s ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            raise Transient(f"connection failed: {exc!r}") from exc
-        if resp.status_code == 429 or resp.status_code >= 500:
-            raise Transient(f"HTTP {resp.status_code}: {resp.text[:200]}", resp.status_code)
-        if resp.status_code >= 400:
-            raise InfrastructureError(f"{self.base_url}{path} rejected the request: HTTP {resp.status_code}: "
-                                      f"{resp.text[:500]}", retryable=False, status_code=resp.status_code)
+            status, raw = await self._client().request(method, path, body)
+        except TransportError as exc:
+            raise Transient(f"{self.base_url}{path}: {exc}") from exc
+        if status == 429 or status >= 500:
+            raise Transient(f"HTTP {status}: {raw[:200].decode(errors='replace')}", status)
+        if status >= 400:
+            raise InfrastructureError(f"{self.base_url}{path} rejected the request: HTTP {status}: "
+                                      f"{raw[:500].decode(errors='replace')}", retryable=False, status_code=status)
         try:
-            data = resp.json()
-        except json.JSONDecodeError as exc:
-            raise Transient(f"malformed JSON response: {resp.text[:200]!r}") from exc
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise Transient(f"malformed JSON response: {raw[:200]!r}") from exc
         if not isinstance(data, dict):
-            raise Transient(f"malformed response: {resp.text[:200]!r}")
+            raise Transient(f"malformed response: {raw[:200]!r}")
         return data
 
     async def _model_name(self) -> str:
@@ -91,19 +101,31 @@ class OpenAICompatiblePolicy(Policy):
             self.model = str(models[0]["id"])
         return self.model
 
+    def _encoded_tools(self, episode_id: str, tools: list[dict[str, Any]]) -> bytes:
+        """The episode's tool list as JSON, encoded again only when the env hands out another list."""
+        cached = self._tools.get(episode_id)
+        if cached is None or cached[0] is not tools:
+            cached = self._tools[episode_id] = (tools, json.dumps(openai_tools(tools)).encode())
+        return cached[1]
+
     async def act(self, observation: Observation) -> PolicyOutput:
-        messages, tools = request_messages(observation.messages, observation.tools, self.native_tools)
-        body: dict[str, Any] = {
-            "model": await self._model_name(), "messages": messages, **self.sampling,
+        fields: dict[str, Any] = {
+            "model": await self._model_name(), **self.sampling,
             "seed": (self.seed if self.seed is not None else observation.seed) + observation.turn,
             "logprobs": True, "return_token_ids": True, **self.extra_body,
         }
-        if tools:
-            body["tools"] = tools
         if self.stop:
-            body["stop"] = self.stop
+            fields["stop"] = self.stop
         if self.top_logprobs:
-            body["top_logprobs"] = self.top_logprobs
+            fields["top_logprobs"] = self.top_logprobs
+        if self.native_tools:
+            messages = self._conversations.encode(observation.episode_id, observation.messages)
+            tools = self._encoded_tools(observation.episode_id, observation.tools) if observation.tools else None
+        else:
+            inlined, _ = request_messages(self._conversations.convert(observation.episode_id, observation.messages),
+                                          observation.tools, native_tools=False)
+            messages, tools = json.dumps(inlined).encode(), None
+        body = json_object(fields, messages=messages, tools=tools)
 
         async def call() -> dict[str, Any]:
             data = await self._request("POST", "/chat/completions", body)
@@ -124,16 +146,17 @@ class OpenAICompatiblePolicy(Policy):
                                logprobs=[float(t["logprob"]) for t in lp_content])
         return PolicyOutput(
             message=response_message(choice.get("message")),
-            usage=Usage(prompt_tokens=int(usage.get("prompt_tokens") or 0),
-                        completion_tokens=int(usage.get("completion_tokens") or 0),
-                        latency_s=latency, calls=1),
+            usage=fast_construct(Usage, prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                                 completion_tokens=int(usage.get("completion_tokens") or 0), cost=0.0,
+                                 latency_s=latency, calls=1),
             tokens=tokens,
         )
+
+    async def end(self, episode_id: str) -> None:
+        self._conversations.forget(episode_id)
+        self._tools.pop(episode_id, None)
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for c in clients:
-            try:
-                await c.aclose()
-            except RuntimeError:  # its loop is already closed
-                pass
+            c.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,14 @@ class FaultPlan:
             if self.rate and self._rng.random() < self.rate:
                 return self._rng.choice(self.kinds)
         return None
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that hangs up (its timeout fired during a ``slow`` fault) is expected, not an error."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class FakeOpenAIServer:
@@ -141,7 +150,7 @@ class FakeOpenAIServer:
                     time.sleep(server.latency_s)
                 self._send(200, json.dumps(server._completion(request, n)).encode())
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
