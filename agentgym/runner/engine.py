@@ -18,6 +18,8 @@ Design points, each for a reason:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import random
 import subprocess
@@ -25,7 +27,7 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -38,7 +40,7 @@ from agentgym.errors import ConfigError, InfrastructureError
 from agentgym.policies.base import Observation, Policy, PolicyOutput
 from agentgym.runner.episode import run_episode
 from agentgym.runner.metrics import compute_scores
-from agentgym.runner.rundir import RunDir
+from agentgym.runner.rundir import EpisodeRecord, RunDir, note_record
 from agentgym.taskstore import task_set_hash
 from agentgym.types import RunManifest, Task, Trajectory, Usage
 
@@ -467,17 +469,19 @@ async def arun(config: RunConfig | None = None, **kwargs: Any) -> RunResult:
         manifest = rundir.open(build_manifest(config, runner.env_cls, runner.tasks, runner.inner_policy,
                                               runner.rubric))
         specs = episode_specs(runner.tasks, config.samples, config.seed)
-        done = {eid for eid, rec in rundir.scan().items() if rec.status != "infra_error"}
+        records = rundir.scan()
+        done = {eid for eid, rec in records.items() if rec.status != "infra_error"}
         todo = [s for s in specs if s.id not in done]
         tally = _Tally()
         progress = _Progress(config, len(specs), len(specs) - len(todo))
 
         async def record(traj: Trajectory) -> None:
-            await asyncio.wrap_future(rundir.append(traj))
+            offset = await asyncio.wrap_future(rundir.append(traj))
+            note_record(records, traj.id, EpisodeRecord(offset, traj.status))
             tally.add(traj)
             progress.update(tally)
 
-        with progress:
+        with progress, stable_heap():
             if config.executor == "ray":
                 from agentgym.runner.ray_executor import run_ray
 
@@ -487,7 +491,7 @@ async def arun(config: RunConfig | None = None, **kwargs: Any) -> RunResult:
     finally:
         rundir.close()
         await runner.aclose()
-    scores = finalize(rundir, runner.env_cls, config.samples)
+    scores = finalize(rundir, runner.env_cls, config.samples, records)
     u = scores["usage"]
     manifest = manifest.model_copy(update={"usage": Usage(
         prompt_tokens=int(u.get("prompt_tokens", 0)), completion_tokens=int(u.get("completion_tokens", 0)),
@@ -496,9 +500,31 @@ async def arun(config: RunConfig | None = None, **kwargs: Any) -> RunResult:
     return RunResult(config.out, manifest, scores, tally.done, len(specs) - len(todo), tally.infra)
 
 
-def finalize(rundir: RunDir, env_cls: type[AgentEnv], samples: int) -> dict[str, Any]:
-    """Scores from the stored trajectories (never from memory: a resumed run scores like a fresh one)."""
-    scores = compute_scores(rundir.trajectories(), env_cls, samples)
+@contextlib.contextmanager
+def stable_heap(full_collection_every: int = 1000) -> Iterator[None]:
+    """Keep the garbage collector off the heap a run builds before its episodes start.
+
+    Episodes allocate millions of short-lived objects next to a large heap that lives for the whole run
+    (tasks, envs, modules). Every full collection walks that heap again: at concurrency 256 that was a
+    quarter of the harness's CPU (``benchmarks/runner_scaling.py``). Freezing it and making full
+    collections rarer (every ``full_collection_every`` middle-aged ones instead of 10) keeps the young
+    collections, which free the episodes' cycles, as they are. The previous settings come back after.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(threshold[0], threshold[1], max(threshold[2], full_collection_every))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def finalize(rundir: RunDir, env_cls: type[AgentEnv], samples: int,
+             records: dict[str, EpisodeRecord] | None = None) -> dict[str, Any]:
+    """Scores from the stored trajectories (never from memory: a resumed run scores like a fresh one).
+    ``records`` is the index of the file when the caller kept it up to date, which saves a scan."""
+    scores = compute_scores(rundir.trajectories(records), env_cls, samples)
     rundir.write_scores(scores)
     return scores
 

@@ -125,7 +125,8 @@ def compute_scores(trajectories: Sequence[Trajectory], env_cls: type | None = No
 
     out: dict[str, Any] = {}
     if env_cls is not None and scored:
-        out.update(env_cls.aggregate(_View(trajectories, scored_idx)))
+        select = getattr(trajectories, "select", None)  # a lazy file reads its chosen lines in one pass
+        out.update(env_cls.aggregate(select(scored_idx) if select else _View(trajectories, scored_idx)))
     out.update(_group_scores(scored, k_max))
     out["ci95"] = _bootstrap(by_task, k_max, n_bootstrap, seed)
     out["per_category"] = {cat: _group_scores(group, k_max, brief=True)

@@ -37,6 +37,14 @@ class EpisodeRecord:
     status: str
 
 
+def note_record(records: dict[str, EpisodeRecord], episode_id: str, record: EpisodeRecord) -> None:
+    """Keep ``record`` if it is decisive for its episode: a scored record beats an infra error, later beats
+    earlier."""
+    prev = records.get(episode_id)
+    if prev is None or prev.status == "infra_error" or record.status != "infra_error":
+        records[episode_id] = record
+
+
 class TrajectoryFile(Sequence[Trajectory]):
     """A read-only, lazy sequence over chosen lines of ``trajectories.jsonl``.
 
@@ -55,6 +63,10 @@ class TrajectoryFile(Sequence[Trajectory]):
         with self.path.open("rb") as fh:
             fh.seek(self.offsets[i])
             return Trajectory.model_validate_json(fh.readline())
+
+    def select(self, indices: list[int]) -> TrajectoryFile:
+        """The chosen items, still lazy (iterating them reads the file once, in order)."""
+        return TrajectoryFile(self.path, [self.offsets[i] for i in indices])
 
     def __iter__(self) -> Iterator[Trajectory]:
         with self.path.open("rb") as fh:
@@ -148,9 +160,7 @@ class RunDir:
                     eid, status = head["id"], head.get("status", "completed")
                 except (ValueError, KeyError, TypeError):
                     continue
-                prev = records.get(eid)
-                if prev is None or prev.status == "infra_error" or status != "infra_error":
-                    records[eid] = EpisodeRecord(start, status)
+                note_record(records, eid, EpisodeRecord(start, status))
         return records
 
     def trajectories(self, records: dict[str, EpisodeRecord] | None = None) -> TrajectoryFile:
@@ -158,11 +168,12 @@ class RunDir:
         records = self.scan() if records is None else records
         return TrajectoryFile(self.trajectories_path, sorted(r.offset for r in records.values()))
 
-    def append(self, trajectory: Trajectory) -> Future[None]:
-        """Queue one trajectory for a durable append; the future resolves once it is fsync-ed."""
+    def append(self, trajectory: Trajectory) -> Future[int]:
+        """Queue one trajectory for a durable append; the future resolves to the line's offset once it is
+        fsync-ed."""
         return self.append_line(trajectory.model_dump_json().encode() + b"\n")
 
-    def append_line(self, line: bytes) -> Future[None]:
+    def append_line(self, line: bytes) -> Future[int]:
         if self._writer is None:
             self._writer = _Appender(self.trajectories_path)
         return self._writer.submit(line)
@@ -208,12 +219,12 @@ class _Appender:
 
     def __init__(self, path: Path):
         self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        self.queue: queue.Queue[tuple[bytes, Future[None]] | None] = queue.Queue()
+        self.queue: queue.Queue[tuple[bytes, Future[int]] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._loop, name="trajectory-appender", daemon=True)
         self.thread.start()
 
-    def submit(self, line: bytes) -> Future[None]:
-        fut: Future[None] = Future()
+    def submit(self, line: bytes) -> Future[int]:
+        fut: Future[int] = Future()
         self.queue.put((line, fut))
         return fut
 
@@ -228,18 +239,20 @@ class _Appender:
                     break
             stop = None in batch
             entries = [e for e in batch if e is not None]
+            offsets = []
             try:
                 for line, _ in entries:
                     view = memoryview(line)
                     while view:  # a regular-file write of a line is whole in practice; loop just in case
                         view = view[os.write(self.fd, view):]
+                    offsets.append(os.lseek(self.fd, 0, os.SEEK_CUR) - len(line))
                 os.fsync(self.fd)
             except OSError as exc:
                 for _, fut in entries:
                     fut.set_exception(exc)
             else:
-                for _, fut in entries:
-                    fut.set_result(None)
+                for (_, fut), offset in zip(entries, offsets):
+                    fut.set_result(offset)
             if stop:
                 return
 
