@@ -1,8 +1,9 @@
 """How well the run engine scales: efficiency against a slow server, raw harness speed, memory growth.
 
 1. *efficiency*: a loopback fake policy server (its own process) answers every chat completion after 100 ms;
-   2,000 ten-turn episodes at concurrency 256. Ideal time = episodes x turns x 0.1 s / 256; efficiency =
-   ideal / measured (target >= 0.85).
+   2,000 ten-turn episodes at concurrency 256, played by the real ``openai-compatible`` policy. Ideal time =
+   episodes x turns x 0.1 s / 256; efficiency = ideal / measured, start-up and final scoring included
+   (target >= 0.85). The fake server shares the machine's cores with the harness.
 2. *harness_eps_per_s*: an instant in-process policy, the engine pinned to one core, 2,000 ten-turn episodes
    (target >= 100 episodes/s), per CPU second of that process: the rate one dedicated core sustains even
    when other work shares the machine (the wall-clock rate is printed too). Everything a real run does is included: env, sandbox session, scoring with
@@ -10,7 +11,7 @@
 3. *mem_growth_ratio*: peak RSS of a 10,000-episode run over that of a 1,000-episode run, each in a fresh
    process, on the same 100 tasks (more samples each), so only the number of episodes grows (target: flat).
 
-The env and policies are tiny and defined here so that only the harness is measured.
+The env and the instant policy are tiny and defined here so that only the harness is measured.
 
     python benchmarks/runner_scaling.py [--episodes 2000] [--concurrency 256] [--quick]
 """
@@ -34,7 +35,7 @@ LATENCY_S = 0.1
 
 
 # ---------------------------------------------------------------------------------------------- env + policies
-def _define() -> tuple[type, type, type]:
+def _define() -> tuple[type, type]:
     """The benchmark env and policies (defined lazily so the server process stays light)."""
     import agentgym
     from agentgym.env import AgentEnv
@@ -87,52 +88,9 @@ def _define() -> tuple[type, type, type]:
         async def act(self, observation: Observation) -> PolicyOutput:
             return PolicyOutput(action(observation.turn))
 
-    class HTTPPolicy(Policy):
-        """Posts the conversation as a chat completion over keep-alive HTTP/1.1 connections.
-
-        A minimal client on asyncio streams (one pooled connection per concurrent episode): general-purpose
-        clients spend more CPU per request than the harness does per turn, which would measure the client.
-        """
-
-        name = "http"
-
-        def __init__(self, base_url: str):
-            from urllib.parse import urlsplit
-
-            u = urlsplit(base_url)
-            self.host, self.port, self.path = u.hostname, u.port, u.path.rstrip("/") + "/chat/completions"
-            self.pool: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-
-        def config(self) -> dict[str, Any]:
-            return {"name": self.name}
-
-        async def act(self, observation: Observation) -> PolicyOutput:
-            conn = self.pool.pop() if self.pool else await asyncio.open_connection(self.host, self.port)
-            reader, writer = conn
-            body = json.dumps({"model": "fake", "messages": [m.to_openai() for m in observation.messages],
-                               "tools": observation.tools}).encode()
-            writer.write(f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json"
-                         f"\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(head.decode(errors="replace"))
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length:"))
-            msg = json.loads(await reader.readexactly(length))["choices"][0]["message"]
-            self.pool.append(conn)
-            calls = [ToolCall.model_construct(id=c["id"], name=c["function"]["name"],
-                                              arguments=json.loads(c["function"]["arguments"]), parse_error=None)
-                     for c in msg.get("tool_calls") or []]
-            return PolicyOutput(Message.assistant(msg.get("content") or "", calls))
-
-        async def aclose(self) -> None:
-            for _, writer in self.pool:
-                writer.close()
-
     agentgym.register("bench-ticker", TickEnv)
     globals().update(TickWorld=TickWorld, TickEnv=TickEnv)
-    return TickEnv, InstantPolicy, HTTPPolicy
+    return TickEnv, InstantPolicy
 
 
 # ---------------------------------------------------------------------------------------------- fake server
@@ -177,13 +135,14 @@ async def _serve(port_file: str) -> None:
 def _run(mode: str, episodes: int, concurrency: int, base_url: str | None) -> dict[str, float]:
     """``mode``: ``http``, ``instant`` (one sample of each of ``episodes`` tasks) or ``samples`` (100 tasks,
     ``episodes / 100`` samples each: the task set stays fixed so only the number of episodes grows)."""
-    TickEnv, InstantPolicy, HTTPPolicy = _define()
+    TickEnv, InstantPolicy = _define()
+    from agentgym.policies.openai_compat import OpenAICompatiblePolicy
     from agentgym.runner.engine import run
 
     with tempfile.TemporaryDirectory() as tmp:
         # warm up imports, the rubric and caches so only steady-state work is timed
         run(TickEnv, split="bench", policy=InstantPolicy(), out=Path(tmp) / "warm", limit=20, progress=False)
-        policy = HTTPPolicy(base_url) if mode == "http" else InstantPolicy()
+        policy = OpenAICompatiblePolicy(base_url, model="fake") if mode == "http" else InstantPolicy()
         limit, samples = (100, episodes // 100) if mode == "samples" else (episodes, 1)
         cpu0, start = time.process_time(), time.perf_counter()
         result = run(TickEnv, split="bench", policy=policy, out=Path(tmp) / "run", limit=limit, samples=samples,
