@@ -95,37 +95,52 @@ def _define() -> tuple[type, type]:
 
 # ---------------------------------------------------------------------------------------------- fake server
 async def _serve(port_file: str) -> None:
-    """A minimal HTTP/1.1 keep-alive server: each chat completion is answered after LATENCY_S."""
+    """A lean HTTP/1.1 keep-alive server (asyncio protocol + httptools): each chat completion is answered
+    after LATENCY_S. It stands in for a provider on another machine, so it is kept cheap: on this machine
+    its CPU comes out of the harness's."""
+    import httptools
 
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":")[1])
-                body = json.loads(await reader.readexactly(length))
-                n = sum(1 for m in body["messages"] if m["role"] == "assistant")
-                await asyncio.sleep(LATENCY_S)
-                if n < TURNS - 1:
-                    msg = {"role": "assistant", "content": None, "tool_calls": [
-                        {"id": f"c{n}", "type": "function",
-                         "function": {"name": "tick", "arguments": json.dumps({"n": n})}}]}
-                else:
-                    msg = {"role": "assistant", "content": "done"}
-                out = json.dumps({"id": "x", "object": "chat.completion", "choices": [
-                    {"index": 0, "message": msg, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 2}}).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                             + str(len(out)).encode() + b"\r\n\r\n" + out)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    loop = asyncio.get_running_loop()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=2048)
+    def answer(n: int) -> bytes:
+        if n < TURNS - 1:
+            msg = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"c{n}", "type": "function", "function": {"name": "tick", "arguments": json.dumps({"n": n})}}]}
+        else:
+            msg = {"role": "assistant", "content": "done"}
+        out = json.dumps({"id": "x", "object": "chat.completion", "choices": [
+            {"index": 0, "message": msg, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 2}}).encode()
+        return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(out), out)
+
+    replies = [answer(n) for n in range(TURNS)]
+
+    class Completions(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+            self.parser = httptools.HttpRequestParser(self)
+            self.body: list[bytes] = []
+
+        def data_received(self, data: bytes) -> None:
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserError:
+                self.transport.close()
+
+        def on_body(self, body: bytes) -> None:
+            self.body.append(body)
+
+        def on_message_complete(self) -> None:
+            request = json.loads(b"".join(self.body))
+            self.body = []
+            n = sum(1 for m in request["messages"] if m["role"] == "assistant")
+            loop.call_later(LATENCY_S, self.reply, replies[min(n, TURNS - 1)])
+
+        def reply(self, data: bytes) -> None:
+            if not self.transport.is_closing():
+                self.transport.write(data)
+
+    server = await loop.create_server(Completions, "127.0.0.1", 0, backlog=2048)
     Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
     async with server:
         await asyncio.sleep(600)  # never outlive a crashed benchmark
