@@ -1,4 +1,4 @@
-"""openai-compatible (over httpx) against the fake provider, the LLM user simulator, and the offline
+"""openai-compatible (over its own HTTP client) against the fake provider, the LLM user simulator, and the offline
 policies (scripted, replay, random) playing real calculator episodes."""
 
 from __future__ import annotations
