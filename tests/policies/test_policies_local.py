@@ -1,5 +1,5 @@
-"""openai-compatible (over its own HTTP client) against the fake provider, the LLM user simulator, and the offline
-policies (scripted, replay, random) playing real calculator episodes."""
+"""openai-compatible (over its own HTTP client) against the fake provider, the LLM user simulator, and the
+offline policies (scripted, replay, random) playing real calculator episodes."""
 
 from __future__ import annotations
 
