@@ -56,6 +56,30 @@ def test_openai_compatible_needs_a_base_url():
         make_policy("openai-compatible")
 
 
+def test_openai_compatible_sends_the_whole_conversation_every_turn():
+    """Messages are converted once and reused: every request must still carry the full, current history
+    (and a rewritten history, not the cached one)."""
+    replies = iter([{"content": "", "tool_calls": [{"name": "add", "arguments": {"a": 2, "b": 3}}]},
+                    {"content": "", "tool_calls": [{"name": "add", "arguments": {"a": 5, "b": 1}}]},
+                    {"content": "It is 6."}])
+    with FakeOpenAIServer(responder=lambda r: next(replies, {"content": "ok"})) as server:
+        policy = make_policy("openai-compatible", base_url=server.base_url, model="m", backoff_s=0.01)
+        env = agentgym.make("calculator", split="test")
+        [traj] = play(policy, [env.tasks[0].id])
+        history = list(traj.initial_messages)
+        for step, request in zip(traj.steps, server.requests):
+            assert request["messages"] == [m.to_openai() for m in history]
+            assert [t["function"]["name"] for t in request["tools"]] == [t["name"] for t in traj.tools]
+            history += [step.action, *step.observation]
+        assert len(server.requests) == len(traj.steps) == 3
+
+        first = [Message.user("what is 1+1?"), Message.assistant("2"), Message.user("and 2+2?")]
+        edited = [first[0], Message.assistant("two"), first[2]]
+        for messages in (first, edited):
+            asyncio.run(policy.act(Observation("e", messages, tools=TOOLS, seed=0)))
+            assert server.requests[-1]["messages"] == [m.to_openai() for m in messages]
+
+
 def test_model_text_with_a_broken_call_becomes_an_observation():
     """A text-only model's unparsable call must reach the env as a malformed_call tool error."""
     text = '<tool_call>{"name": "add", "arguments": {"a": 1</tool_call>'
