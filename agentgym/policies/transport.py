@@ -33,6 +33,7 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._body: list[bytes] = []
         self._headers_done = False
+        self._framed = False  # the response says where its body ends (a length, or chunks)
         self._keep_alive = True
 
     # asyncio.Protocol
@@ -49,12 +50,15 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        if self._headers_done and self.waiter is not None and not self.waiter.done() \
-                and self._parser.get_http_version() == "1.0":
-            self._complete()  # an HTTP/1.0 body without a length ends with the connection
+        if self._headers_done and not self._framed and self.waiter is not None and not self.waiter.done():
+            self._complete()  # a body without a length or chunks ends with the connection
         self._fail(TransportError(f"connection closed before a complete response ({exc or 'by the server'})"))
 
     # httptools callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() in (b"content-length", b"transfer-encoding"):
+            self._framed = True
+
     def on_headers_complete(self) -> None:
         self._headers_done = True
         self._keep_alive = self._parser.should_keep_alive()
@@ -70,7 +74,8 @@ class _Connection(asyncio.Protocol):
         status, body = self._parser.get_status_code(), b"".join(self._body)
         if not self._keep_alive:
             self.close()
-        self._parser, self._body, self._headers_done = httptools.HttpResponseParser(self), [], False
+        self._parser, self._body = httptools.HttpResponseParser(self), []
+        self._headers_done = self._framed = False
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result((status, body))
 

@@ -75,6 +75,16 @@ def test_chunked_and_close_delimited_bodies_are_read_whole() -> None:
 
     assert _run(http10, lambda url: HTTPClient(url).request("GET", "/models")) == (200, b'{"old": true}')
 
+    async def http11_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"until\": ")
+        await writer.drain()
+        writer.write(b"\"eof\"}")
+        await writer.drain()
+        writer.close()
+
+    assert _run(http11_close, lambda url: HTTPClient(url).request("GET", "/models")) == (200, b'{"until": "eof"}')
+
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_transparently() -> None:
     served = []
