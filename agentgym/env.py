@@ -281,14 +281,17 @@ class AgentEnv(gymnasium.Env):
 
     @classmethod
     def aggregate(cls, trajectories: Sequence[Trajectory]) -> dict[str, Any]:
-        """Run-level headline metrics (``headline_metrics``) from scored trajectories."""
-        out: dict[str, Any] = {}
-        for key in cls.headline_metrics:
-            values = [float(t.metrics[key]) for t in trajectories
-                      if isinstance(t.metrics.get(key), int | float | bool)]
-            if values:
-                out[key] = sum(values) / len(values)
-        return out
+        """Run-level headline metrics (``headline_metrics``): each one's mean over the trajectories that have
+        it. One pass, since ``trajectories`` may be read lazily from disk."""
+        sums: dict[str, float] = {}
+        counts: dict[str, int] = {}
+        for t in trajectories:
+            for key in cls.headline_metrics:
+                value = t.metrics.get(key)
+                if isinstance(value, int | float | bool):
+                    sums[key] = sums.get(key, 0.0) + float(value)
+                    counts[key] = counts.get(key, 0) + 1
+        return {key: sums[key] / counts[key] for key in cls.headline_metrics if key in counts}
 
     def make_oracle(self, task: Task, **options: Any) -> Oracle:
         """An oracle that solves ``task`` (options are env-specific, e.g. ``handle_rollbacks``)."""
