@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -95,6 +95,19 @@ def _message_from_dict(d: dict[str, Any]) -> Message:
                                     arguments=args, parse_error=parse_error or _str_or_none(c.get("parse_error"))))
     return Message.assistant(d.get("content") or "", calls) if d.get("role", "assistant") == "assistant" \
         else Message(role=d["role"], content=d.get("content") or "")
+
+
+def headline_means(metrics: Iterable[dict[str, Any]], keys: Sequence[str]) -> dict[str, float]:
+    """Each key's mean over the metric dicts where it is a number. One pass: ``metrics`` may be read lazily."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for m in metrics:
+        for key in keys:
+            value = m.get(key)
+            if isinstance(value, int | float | bool):
+                sums[key] = sums.get(key, 0.0) + float(value)
+                counts[key] = counts.get(key, 0) + 1
+    return {key: sums[key] / counts[key] for key in keys if key in counts}
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -282,16 +295,8 @@ class AgentEnv(gymnasium.Env):
     @classmethod
     def aggregate(cls, trajectories: Sequence[Trajectory]) -> dict[str, Any]:
         """Run-level headline metrics (``headline_metrics``): each one's mean over the trajectories that have
-        it. One pass, since ``trajectories`` may be read lazily from disk."""
-        sums: dict[str, float] = {}
-        counts: dict[str, int] = {}
-        for t in trajectories:
-            for key in cls.headline_metrics:
-                value = t.metrics.get(key)
-                if isinstance(value, int | float | bool):
-                    sums[key] = sums.get(key, 0.0) + float(value)
-                    counts[key] = counts.get(key, 0) + 1
-        return {key: sums[key] / counts[key] for key in cls.headline_metrics if key in counts}
+        it. An env that needs more than these means overrides it."""
+        return headline_means((t.metrics for t in trajectories), cls.headline_metrics)
 
     def make_oracle(self, task: Task, **options: Any) -> Oracle:
         """An oracle that solves ``task`` (options are env-specific, e.g. ``handle_rollbacks``)."""

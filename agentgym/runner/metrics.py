@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from agentgym.env import headline_means
 from agentgym.types import Trajectory
 
 __all__ = ["EpisodeSummary", "compute_scores", "pass_at_k", "pass_hat_k", "summarize"]
@@ -47,20 +48,36 @@ class EpisodeSummary:
     rubric_axes: dict[str, float] = field(default_factory=dict)
 
 
-def summarize(traj: Trajectory) -> EpisodeSummary:
-    metrics = traj.metrics or {}
+def summarize(traj: Trajectory | dict[str, Any]) -> EpisodeSummary:
+    """``traj`` may also be a trajectory's JSON object as stored: scoring a finished run needs only these
+    few fields, and reading them is much cheaper than validating every step again."""
+    if isinstance(traj, dict):
+        task = traj["task"]
+        return _summary(traj["id"], task["id"], traj.get("sample", 0), task.get("split", "test"),
+                        task.get("category"), traj.get("status", "completed"), traj.get("metrics") or {},
+                        traj.get("scores") or {})
+    return _summary(traj.id, traj.task.id, traj.sample, traj.task.split, traj.task.category, traj.status,
+                    traj.metrics or {}, traj.scores or {})
+
+
+def _summary(episode_id: str, task_id: str, sample: int, split: str, category: str | None, status: str,
+             metrics: dict[str, Any], scores: dict[str, Any]) -> EpisodeSummary:
     success = bool(metrics.get("success", False))
     reward = metrics.get("reward", float(success))
-    scores = traj.scores or {}
     total = scores.get("total")
     axes = scores.get("axes") or {}
     return EpisodeSummary(
-        id=traj.id, task_id=traj.task.id, sample=traj.sample, split=traj.task.split,
-        category=traj.task.category, status=traj.status, success=success,
-        reward=float(reward) if isinstance(reward, int | float) else float(success),
+        id=episode_id, task_id=task_id, sample=sample, split=split, category=category, status=status,
+        success=success, reward=float(reward) if isinstance(reward, int | float) else float(success),
         rubric_total=float(total) if isinstance(total, int | float) else None,
         rubric_axes={k: float(v) for k, v in axes.items() if isinstance(v, int | float)},
     )
+
+
+def _default_aggregate(env_cls: type) -> bool:
+    from agentgym.env import AgentEnv
+
+    return getattr(env_cls.aggregate, "__func__", None) is AgentEnv.aggregate.__func__
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -103,12 +120,21 @@ def compute_scores(trajectories: Sequence[Trajectory], env_cls: type | None = No
     scored samples of any task. When an episode id appears several times (an infra error retried on
     resume) its scored record wins. Infra errors are counted apart and never scored.
     """
+    # A lazy file hands out the stored JSON objects; then an env that keeps the default aggregate (the
+    # means of its headline metrics) is scored without validating a single trajectory again.
+    records = getattr(trajectories, "records", None)
+    headline_only = env_cls is not None and records is not None and _default_aggregate(env_cls)
     summaries: list[EpisodeSummary] = []
+    headlines: list[dict[str, Any]] = []
     usage: dict[str, float] = defaultdict(float)
-    for t in trajectories:
+    for t in records() if records is not None else trajectories:
         summaries.append(summarize(t))
-        for key, value in t.usage.model_dump().items():  # every attempt cost something, retried ones too
+        spent = (t.get("usage") or {}) if isinstance(t, dict) else t.usage.model_dump()
+        for key, value in spent.items():  # every attempt cost something, retried ones too
             usage[key] += value
+        if headline_only:
+            metrics = t.get("metrics") or {}
+            headlines.append({k: metrics[k] for k in env_cls.headline_metrics if k in metrics})
     chosen: dict[str, int] = {}
     for i, s in enumerate(summaries):
         prev = chosen.get(s.id)
@@ -124,7 +150,9 @@ def compute_scores(trajectories: Sequence[Trajectory], env_cls: type | None = No
     k_max = samples or max((len(v) for v in by_task.values()), default=1)
 
     out: dict[str, Any] = {}
-    if env_cls is not None and scored:
+    if env_cls is not None and scored and headline_only:
+        out.update(headline_means((headlines[i] for i in scored_idx), env_cls.headline_metrics))
+    elif env_cls is not None and scored:
         select = getattr(trajectories, "select", None)  # a lazy file reads its chosen lines in one pass
         out.update(env_cls.aggregate(select(scored_idx) if select else _View(trajectories, scored_idx)))
     out.update(_group_scores(scored, k_max))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import from_json
+
 from agentgym.errors import RunMismatchError
 from agentgym.taskstore import atomic_write
 from agentgym.types import RunManifest, Trajectory
@@ -63,6 +65,13 @@ class TrajectoryFile(Sequence[Trajectory]):
         with self.path.open("rb") as fh:
             fh.seek(self.offsets[i])
             return Trajectory.model_validate_json(fh.readline())
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The stored JSON objects, unvalidated: for readers that need a few top-level fields only."""
+        with self.path.open("rb") as fh:
+            for off in self.offsets:
+                fh.seek(off)
+                yield from_json(fh.readline())
 
     def select(self, indices: list[int]) -> TrajectoryFile:
         """The chosen items, still lazy (iterating them reads the file once, in order)."""

@@ -67,3 +67,25 @@ def test_order_does_not_change_scores() -> None:
     assert compute_scores(trajs, None, 4) == a
     assert set(a["rubric"]["axes"]) == {"correctness", "efficiency"}
     assert "rubric_total" in a["ci95"]
+
+
+@pytest.mark.parametrize("env_name", ["calculator", "faulttree"])  # the default aggregate, and an override
+def test_a_stored_run_scores_the_same_read_lazily_or_validated(tmp_path, env_name: str) -> None:
+    """Scoring a run file reads only the stored JSON objects where it can; it must agree bit for bit with
+    scoring the validated trajectories (what the leaderboard does)."""
+    from agentgym.registry import env_class
+    from agentgym.runner.engine import run
+    from agentgym.runner.rundir import RunDir, TrajectoryFile
+
+    run(env_name, split="test", policy="oracle", out=tmp_path / "r", limit=6, samples=2, progress=False)
+    rd = RunDir(tmp_path / "r")
+    cls = env_class(env_name)
+    with rd.trajectories_path.open("a") as fh:  # a retried infra error: the scored record must win
+        fh.write(_traj(next(iter(rd.scan())).split("#")[0], 0, False, status="infra_error").model_copy(
+            update={"env": env_name, "metrics": dict.fromkeys(cls.headline_metrics, 999)}).model_dump_json() + "\n")
+    data = rd.trajectories_path.read_bytes()
+    every_line = TrajectoryFile(rd.trajectories_path, [0] + [i + 1 for i, b in enumerate(data[:-1]) if b == 10])
+    lazy = compute_scores(every_line, cls, 2)
+    assert lazy == compute_scores(list(every_line), cls, 2)
+    assert lazy["n_episodes"] == 12 and lazy["success_rate"] == 1.0 and lazy["n_infra_errors"] == 0
+    assert set(cls.headline_metrics) & set(lazy)
