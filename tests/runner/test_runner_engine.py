@@ -31,6 +31,20 @@ def test_oracle_run_writes_a_complete_run_dir(tmp_path: Path) -> None:
     assert all(x["metrics"]["success"] for x in lines)
 
 
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    before = gc.get_threshold()
+    seen = []
+    gc.callbacks.append(lambda phase, info: seen.append((gc.get_freeze_count(), gc.get_threshold())))
+    try:
+        run("calculator", split="test", policy="oracle", out=tmp_path / "r", limit=5, progress=False)
+    finally:
+        gc.callbacks.pop()
+    assert any(frozen > 0 and threshold[2] >= 1000 for frozen, threshold in seen)  # tuned during the run
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0  # and restored after it
+
+
 def test_episode_seeds_and_trajectories_do_not_depend_on_scheduling(tmp_path: Path) -> None:
     a = run("calculator", policy="oracle", samples=2, out=tmp_path / "a", concurrency=1, seed=7, progress=False)
     b = run("calculator", policy=SlowOracle(0.001), samples=2, out=tmp_path / "b", concurrency=16, seed=7,
