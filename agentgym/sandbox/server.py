@@ -402,6 +402,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    request_queue_size = 256  # socketserver's default of 5 refuses bursts of sessions connecting at once
     supervisor: Supervisor
 
 

@@ -101,8 +101,10 @@ def test_bad_world_is_a_typed_error(process_sandbox):
         assert s.call(ToolCall(id="1", name="add", arguments={"a": 1, "b": 2})).content == "3"
 
 
-async def _concurrent_episodes(sandbox, n: int) -> list[bool]:
-    async def one(i: int) -> bool:
+async def _concurrent_episodes(sandbox, n: int) -> list[str]:
+    """Plays ``n`` oracle episodes at once; each gives "ok", or what went wrong (for the failure message)."""
+
+    async def one(i: int) -> str:
         env = agentgym.make("calculator", split="test", sandbox=sandbox)
         await env.areset(seed=i, options={"task_id": f"calc-test-{i % 20:04d}"})
         oracle = env.make_oracle(env.task)
@@ -110,20 +112,23 @@ async def _concurrent_episodes(sandbox, n: int) -> list[bool]:
         while not done:
             _, _, terminated, truncated, _ = await env.astep(oracle.act(env.messages))
             done = terminated or truncated
-        ok = bool(env.metrics["success"])
+        errors = [(m.error, m.content[:200]) for m in env.messages if m.role == "tool" and m.error]
+        outcome = "ok" if env.metrics["success"] else f"episode {i} failed: {env.metrics}, tool errors {errors}"
         env.close()
-        return ok
+        return outcome
 
     return await asyncio.gather(*(one(i) for i in range(n)))
 
 
 async def test_async_episodes_run_concurrently_on_process(process_sandbox):
-    assert all(await _concurrent_episodes(process_sandbox, 32))
+    outcomes = await _concurrent_episodes(process_sandbox, 32)
+    assert outcomes == ["ok"] * 32, [o for o in outcomes if o != "ok"]
 
 
 @pytest.mark.docker
 async def test_async_episodes_run_concurrently_on_docker(docker_sandbox):
-    assert all(await _concurrent_episodes(docker_sandbox, 64))
+    outcomes = await _concurrent_episodes(docker_sandbox, 64)
+    assert outcomes == ["ok"] * 64, [o for o in outcomes if o != "ok"]
 
 
 def test_untrusted_code_without_bubblewrap_warns():
