@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import agentgym
@@ -10,9 +9,9 @@ import pytest
 
 from agentgym.errors import SandboxError
 from agentgym.sandbox import make_sandbox
+from agentgym.testing import missing_service
 from agentgym.types import Message, ToolCall
 
-IN_CI = bool(os.environ.get("AGENTGYM_CI") or os.environ.get("CI"))
 DATA = Path(__file__).parent / "fixtures" / "official"
 HOW_TO = {"docker": "needs a Docker daemon and the sandbox image; enable with `bash .ci/provision_docker.sh`"}
 
@@ -21,9 +20,7 @@ def sandbox_or_skip(name: str):
     try:
         return make_sandbox(name)
     except SandboxError as exc:
-        if IN_CI:
-            pytest.fail(f"the {name} sandbox is required in CI: {exc}")
-        pytest.skip(f"{HOW_TO.get(name, name)} ({exc})")
+        missing_service(f"the {name} sandbox: {HOW_TO.get(name, name)} ({exc})")
 
 
 def oracle_digests(sandbox) -> dict[str, str]:

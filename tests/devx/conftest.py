@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from devx_helpers import IN_CI, agentgym_cli
+from devx_helpers import agentgym_cli
 
-from agentgym.testing.browser import headless_chromium, missing_browser
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +23,3 @@ def run_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         agentgym_cli("run", env, *args, "--out", str(base / name), "--quiet", cwd=base)
     return {name: base / name for name in specs}
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    message = missing_browser()
-    if message:
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    with headless_chromium() as driver:
-        yield driver

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
-
-IN_CI = bool(os.environ.get("AGENTGYM_CI") or os.environ.get("CI"))
 
 
 def agentgym_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> str:

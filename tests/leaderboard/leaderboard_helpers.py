@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import os
@@ -17,17 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from agentgym.env import derive_seed
 from agentgym.policies import OraclePolicy
 from agentgym.policies.base import Observation, PolicyOutput
+from agentgym.testing import missing_service
 from agentgym.types import Message
-
-_root = importlib.util.spec_from_file_location("_agentgym_tests_root", Path(__file__).parents[1] / "conftest.py")
-_root_conftest = importlib.util.module_from_spec(_root)
-_root.loader.exec_module(_root_conftest)
-IN_CI: bool = _root_conftest.IN_CI
 
 PG_URL = os.environ.get("AGENTGYM_TEST_PG_URL",
                         "postgresql+psycopg://agentgym:agentgym@127.0.0.1:5432/agentgym_test")
@@ -112,9 +106,7 @@ def reachable_postgres() -> str:
     except psycopg.OperationalError as exc:
         message = (f"PostgreSQL is not reachable at {plain} ({str(exc).strip().splitlines()[0]}); run "
                    "`bash .ci/provision_postgres.sh` (as root) or set AGENTGYM_TEST_PG_URL")
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        missing_service(message)
     return PG_URL
 
 

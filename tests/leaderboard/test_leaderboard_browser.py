@@ -7,23 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from leaderboard_helpers import IN_CI, Server, free_port, repack, unpack
+from leaderboard_helpers import Server, free_port, repack, unpack
 
 from agentgym.leaderboard.bundle import pack_run
-from agentgym.testing.browser import follow, headless_chromium, missing_browser
+from agentgym.testing.browser import follow
 
 pytestmark = pytest.mark.browser
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    message = missing_browser()
-    if message:
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    with headless_chromium() as driver:
-        yield driver
-
 
 @pytest.fixture(scope="module")
 def populated(tmp_path_factory: pytest.TempPathFactory, runs: dict[str, Path]) -> Iterator[tuple[Any, dict]]:

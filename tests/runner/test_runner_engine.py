@@ -168,5 +168,6 @@ def test_noise_specs_wrap_every_env_and_are_reproducible(tmp_path: Path) -> None
     assert sum(len(s.noise) for t in ta for s in t.steps) > 0  # noise was injected
     assert sorted(t.digest() for t in ta) == sorted(t.digest() for t in RunDir(tmp_path / "b").trajectories())
     assert a.scores["success_rate"] >= 0.95 and a.manifest.noise == ["tool:failure=0.3"]
+    assert b.scores["success_rate"] == a.scores["success_rate"]
     with pytest.raises(RunMismatchError, match="noise"):
         run("calculator", out=tmp_path / "a", **{**opts, "noise": ["tool:failure=0.5"]})

@@ -3,17 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-
 import textwrap
 
-import pytest
-
+from agentgym.testing import missing_service
 from agentgym.world import WorldSpec
-
-#: same rule as tests/conftest.py: in CI a missing service is a failure, not a skip
-IN_CI = bool(os.environ.get("AGENTGYM_CI") or os.environ.get("CI"))
 
 HOW_TO_DOCKER = ("needs a Docker daemon and the sandbox image; enable with `bash .ci/provision_docker.sh` "
                  "(starts dockerd offline, builds agentgym-sandbox:latest)")
@@ -27,16 +21,12 @@ def docker_or_skip(**kwargs):
     try:
         return DockerSandbox(**kwargs)
     except SandboxError as exc:
-        if IN_CI:
-            pytest.fail(f"Docker is required in CI: {exc}")
-        pytest.skip(f"{HOW_TO_DOCKER} ({exc})")
+        missing_service(f"{HOW_TO_DOCKER} ({exc})")
 
 
 def bwrap_or_skip() -> None:
     if shutil.which("bwrap") is None:
-        if IN_CI:
-            pytest.fail(f"bubblewrap is required in CI: {HOW_TO_BWRAP}")
-        pytest.skip(HOW_TO_BWRAP)
+        missing_service(HOW_TO_BWRAP)
 
 
 
