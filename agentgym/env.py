@@ -49,7 +49,8 @@ from agentgym.types import (
 )
 from agentgym.world import WorldSpec, tool_result
 
-__all__ = ["AgentEnv", "Oracle", "ToolInterceptor", "Turn", "UserInterceptor", "derive_seed", "to_message"]
+__all__ = ["AgentEnv", "Oracle", "ToolInterceptor", "Turn", "UserInterceptor", "derive_seed", "latest_tool_results",
+           "to_message"]
 
 
 def derive_seed(*parts: Any) -> int:
@@ -138,6 +139,14 @@ class Oracle(Protocol):
     """Plays a task's gold solution, reacting to the observations it gets."""
 
     def act(self, messages: Sequence[Message]) -> Message: ...
+
+
+def latest_tool_results(messages: Sequence[Message]) -> list[Message]:
+    """The tool messages that end the conversation (the results of the last turn's calls), oldest first."""
+    start = len(messages)
+    while start > 0 and messages[start - 1].role == "tool":
+        start -= 1
+    return list(messages[start:])
 
 
 @dataclass

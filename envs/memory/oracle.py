@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from agentgym.env import latest_tool_results
 from agentgym.types import Message, Task, ToolCall
 
 from agentgym.envs.memory.record import UserRecord
@@ -70,13 +71,8 @@ class MemoryOracle:
             self.idx = placed
             return self._handle(self.script[placed])
         if last.role == "tool":
-            block = []
-            for m in reversed(messages):
-                if m.role != "tool":
-                    break
-                block.append(m)
             failed = []
-            for m in reversed(block):
+            for m in latest_tool_results(messages):
                 call = self.calls.get(m.tool_call_id or "")
                 if call is None:
                     continue

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from agentgym.env import latest_tool_results
 from agentgym.types import Message, Task, ToolCall
 
 from agentgym.envs.sales.catalogue import LINES, product
@@ -49,11 +50,7 @@ class SalesOracle:
     def act(self, messages: Sequence[Message]) -> Message:
         last = messages[-1]
         if last.role == "tool":
-            block = []
-            for m in reversed(messages):
-                if m.role != "tool":
-                    break
-                block.append(m)
+            block = latest_tool_results(messages)[::-1]  # newest first
             for m in block:  # ids are read by pattern: a result may come back padded or partly rewritten
                 if m.error:
                     continue
