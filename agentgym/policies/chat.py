@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic_core import to_json
 
 from agentgym.env import to_message
 from agentgym.toolcall_parser import inline_tools, parse_tool_calls
@@ -53,7 +54,7 @@ class OpenAIMessages:
         done = self._sync(episode_id, messages)
         for i, (m, d, raw) in enumerate(done):
             if raw is None:
-                done[i] = (m, d, json.dumps(d).encode())
+                done[i] = (m, d, to_json(d))
         return b"[" + b", ".join(raw for _, _, raw in done) + b"]"  # type: ignore[misc]
 
     def forget(self, episode_id: str) -> None:

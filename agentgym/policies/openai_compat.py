@@ -22,6 +22,8 @@ import json
 import time
 from typing import Any
 
+from pydantic_core import from_json, to_json
+
 from agentgym.errors import ConfigError, InfrastructureError
 from agentgym.policies.base import Observation, Policy, PolicyOutput
 from agentgym.policies.chat import OpenAIMessages, openai_tools, request_messages, response_message
@@ -33,7 +35,7 @@ from agentgym.types import TokenData, Usage, fast_construct
 def json_object(fields: dict[str, Any], **encoded: bytes | None) -> bytes:
     """``fields`` as a JSON object, with members that are already JSON (the conversation, the tools) spliced
     in as they are rather than decoded and encoded again."""
-    out = json.dumps(fields).encode()
+    out = to_json(fields)
     extra = b"".join(b', "%s": %s' % (k.encode(), v) for k, v in encoded.items() if v is not None)
     return out[:-1] + extra + b"}" if out != b"{}" else b"{" + extra[2:] + b"}"
 
@@ -85,7 +87,7 @@ class OpenAICompatiblePolicy(Policy):
             raise InfrastructureError(f"{self.base_url}{path} rejected the request: HTTP {status}: "
                                       f"{raw[:500].decode(errors='replace')}", retryable=False, status_code=status)
         try:
-            data = json.loads(raw)
+            data = from_json(raw)
         except ValueError as exc:
             raise Transient(f"malformed JSON response: {raw[:200]!r}") from exc
         if not isinstance(data, dict):
@@ -105,7 +107,7 @@ class OpenAICompatiblePolicy(Policy):
         """The episode's tool list as JSON, encoded again only when the env hands out another list."""
         cached = self._tools.get(episode_id)
         if cached is None or cached[0] is not tools:
-            cached = self._tools[episode_id] = (tools, json.dumps(openai_tools(tools)).encode())
+            cached = self._tools[episode_id] = (tools, to_json(openai_tools(tools)))
         return cached[1]
 
     async def act(self, observation: Observation) -> PolicyOutput:
@@ -124,7 +126,7 @@ class OpenAICompatiblePolicy(Policy):
         else:
             inlined, _ = request_messages(self._conversations.convert(observation.episode_id, observation.messages),
                                           observation.tools, native_tools=False)
-            messages, tools = json.dumps(inlined).encode(), None
+            messages, tools = to_json(inlined), None
         body = json_object(fields, messages=messages, tools=tools)
 
         async def call() -> dict[str, Any]:
