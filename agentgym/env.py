@@ -33,7 +33,7 @@ from agentgym.errors import (
 from agentgym.sandbox import LocalSandbox, Sandbox, SandboxSession, make_sandbox
 from agentgym.simulators import UserSimulator, UserTurn
 from agentgym.spaces import AssistantMessageSpace, MessagesSpace
-from agentgym.taskstore import builtin_task_root, load_tasks, task_set_hash
+from agentgym.taskstore import TaskList, builtin_task_root, load_tasks, task_set_hash
 from agentgym.toolcall_parser import parse_tool_calls
 from agentgym.types import (
     Message,
@@ -189,8 +189,8 @@ class AgentEnv(gymnasium.Env):
         super().__init__()
         self._pending_seed: int | None = None
         self.split = split
-        self._tasks: list[Task] | None = list(tasks) if tasks is not None else None
-        self._task_index: dict[str, Task] | None = None
+        self._tasks: TaskList | None = None if tasks is None else (
+            tasks if isinstance(tasks, TaskList) else TaskList(tasks))
         self._owns_sandbox = not isinstance(sandbox, Sandbox)
         self.sandbox: Sandbox | None = None
         self._sandbox_arg = sandbox
@@ -236,16 +236,14 @@ class AgentEnv(gymnasium.Env):
         return load_tasks(path)
 
     @property
-    def tasks(self) -> list[Task]:
+    def tasks(self) -> TaskList:
         if self._tasks is None:
-            self._tasks = self.load_split(self.split)
+            self._tasks = TaskList(self.load_split(self.split))
         return self._tasks
 
     def get_task(self, task_id: str) -> Task:
-        if self._task_index is None:
-            self._task_index = {t.id: t for t in self.tasks}
         try:
-            return self._task_index[task_id]
+            return self.tasks.by_id()[task_id]
         except KeyError:
             raise UnknownTaskError(self.name, self.split, task_id, [t.id for t in self.tasks]) from None
 

@@ -110,6 +110,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+class TaskList(list[Task]):
+    """A split's tasks with a lookup by id, built on first use and shared by whoever shares the list: a run
+    makes one env per concurrent episode, and each building its own index cost 256 x 2,000 inserts."""
+
+    _by_id: dict[str, Task] | None = None
+
+    def by_id(self) -> dict[str, Task]:
+        if self._by_id is None:
+            self._by_id = {t.id: t for t in self}
+        return self._by_id
+
+
 def task_set_hash(tasks: Iterable[Task]) -> str:
     """sha256 of the canonical form of a task list (order-sensitive: splits are ordered)."""
     return hashlib.sha256(dump_tasks(tasks)).hexdigest()
