@@ -233,16 +233,21 @@ def _bootstrap(by_task: dict[str, list[EpisodeSummary]], k_max: int, n_boot: int
     if all(totals):
         stats["rubric_total"] = (np.array([sum(t) for t in totals]), np.array([len(t) for t in totals], float))
     rng = np.random.default_rng(seed)
-    # resample in chunks of rows so memory stays flat however many tasks a run has
-    chunk = max(1, _BOOTSTRAP_CELLS // len(groups))
-    draws: dict[str, list[np.ndarray]] = {name: [] for name in stats}
+    # every statistic is a ratio of sums over the drawn tasks: weigh each task by how often a resample drew
+    # it, and one matrix product gives all the sums (rather than gathering each statistic's draws apart)
+    columns = np.stack([col for num, den in stats.values() for col in (num, den)], axis=1)
+    n_tasks = len(groups)
+    chunk = max(1, _BOOTSTRAP_CELLS // n_tasks)  # rows at a time, so memory stays flat however many tasks
+    parts: list[np.ndarray] = []
     for start in range(0, n_boot, chunk):
-        idx = rng.integers(0, len(groups), size=(min(chunk, n_boot - start), len(groups)))
-        for name, (num, den) in stats.items():
-            draws[name].append(num[idx].sum(axis=1) / den[idx].sum(axis=1))
+        rows = min(chunk, n_boot - start)
+        idx = rng.integers(0, n_tasks, size=(rows, n_tasks))
+        drawn = np.bincount((idx + np.arange(rows)[:, None] * n_tasks).ravel(), minlength=rows * n_tasks)
+        parts.append(drawn.reshape(rows, n_tasks).astype(float) @ columns)
+    sums = np.concatenate(parts)
     out = {}
-    for name, parts in draws.items():
-        lo, hi = np.percentile(np.concatenate(parts), [2.5, 97.5])
+    for i, name in enumerate(stats):
+        lo, hi = np.percentile(sums[:, 2 * i] / sums[:, 2 * i + 1], [2.5, 97.5])
         out[name] = [float(lo), float(hi)]
     return out
 
