@@ -30,6 +30,8 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
         concurrency: int = typer.Option(8, help="Episodes in flight (lowered automatically on 429s)."),
         max_turns: int = typer.Option(None, help="Turn limit per episode (default: the env's)."),
         episode_timeout: float = typer.Option(None, help="Wall-clock limit per episode, seconds."),
+        ramp_up: float = typer.Option(None, help="Spread the first episodes' starts over this many seconds "
+                                                 "(default: 0.4 ms per concurrent episode)."),
         seed: int = typer.Option(0, help="Run seed; episode seeds derive from it, the task and the sample."),
         limit: int = typer.Option(None, help="Only the first N tasks of the split."),
         noise: list[str] = typer.Option(None, help="Noise spec (repeatable), e.g. tool:failure=0.2."),
@@ -40,6 +42,9 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
                                              "generated tasks (cctu: a folder with input_data.jsonl; memory: "
                                              "AMemGym's JSON)."),
         executor: str = typer.Option("local", help="local | ray."),
+        workers: int = typer.Option(1, help="Harness processes of the local executor; more than one helps "
+                                            "when the harness, not the model, is the bottleneck (high "
+                                            "--concurrency against a fast server)."),
         ray_address: str = typer.Option(None, help="Ray cluster address (with --executor ray)."),
         quiet: bool = typer.Option(False, "--quiet", help="Plain log lines instead of a progress bar.")) -> None:
     """Run POLICY (or MODEL) on ENV's SPLIT, k samples per task, score every trajectory, write scores.json.
@@ -56,8 +61,9 @@ def run(env: str = typer.Argument(..., help="Env name (see `agentgym envs`)."),
     with user_errors():
         config = RunConfig(env=env, split=split, out=out, policy=policy, model=model, base_url=base_url,
                            samples=samples, sandbox=sandbox, concurrency=concurrency, max_turns=max_turns,
-                           episode_timeout=episode_timeout, seed=seed, limit=limit, noise=list(noise or []),
-                           rubric=rubric, executor=executor, ray_address=ray_address, quiet=quiet,
+                           episode_timeout=episode_timeout, ramp_up_s=ramp_up, seed=seed, limit=limit,
+                           noise=list(noise or []),
+                           rubric=rubric, executor=executor, workers=workers, ray_address=ray_address, quiet=quiet,
                            policy_kwargs=parse_policy_args(policy_arg or []),
                            env_kwargs={"data": str(data)} if data else {})
         result = asyncio.run(arun(config))

@@ -120,14 +120,15 @@ def compute_scores(trajectories: Sequence[Trajectory], env_cls: type | None = No
     scored samples of any task. When an episode id appears several times (an infra error retried on
     resume) its scored record wins. Infra errors are counted apart and never scored.
     """
-    # A lazy file hands out the stored JSON objects; then an env that keeps the default aggregate (the
-    # means of its headline metrics) is scored without validating a single trajectory again.
-    records = getattr(trajectories, "records", None)
-    headline_only = env_cls is not None and records is not None and _default_aggregate(env_cls)
+    # A lazy file hands out what scoring reads of each stored JSON object (``score_head``); then an env that
+    # keeps the default aggregate (the means of its headline metrics) is scored without validating a
+    # single trajectory again.
+    heads = getattr(trajectories, "heads", None)
+    headline_only = env_cls is not None and heads is not None and _default_aggregate(env_cls)
     summaries: list[EpisodeSummary] = []
     headlines: list[dict[str, Any]] = []
     usage: dict[str, float] = defaultdict(float)
-    for t in records() if records is not None else trajectories:
+    for t in heads() if heads is not None else trajectories:
         summaries.append(summarize(t))
         spent = (t.get("usage") or {}) if isinstance(t, dict) else t.usage.model_dump()
         for key, value in spent.items():  # every attempt cost something, retried ones too

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 
 from agentgym.errors import ConfigError
 from agentgym.runner.engine import AdaptiveLimiter, EpisodeRunner, EpisodeSpec, Record, RunConfig, drain
-from agentgym.types import Trajectory
+from agentgym.runner.rundir import EpisodeLine
 
 __all__ = ["run_ray"]
 
 
 class EpisodeActor:
-    """Lives in a Ray worker; ``play`` returns the scored trajectory as JSON and the 429s seen so far."""
+    """Lives in a Ray worker; ``play`` returns the scored episode's stored form and the 429s seen so far."""
 
     def __init__(self, config: RunConfig):
         self.throttles = 0
@@ -30,9 +30,8 @@ class EpisodeActor:
     def _throttled(self) -> None:
         self.throttles += 1
 
-    async def play(self, spec: EpisodeSpec) -> tuple[str, int]:
-        traj = await self.runner.play(spec)
-        return traj.model_dump_json(), self.throttles
+    async def play(self, spec: EpisodeSpec) -> tuple[EpisodeLine, int]:
+        return EpisodeLine.of(await self.runner.play(spec)), self.throttles
 
     async def close(self) -> None:
         await self.runner.aclose()
@@ -61,16 +60,16 @@ async def run_ray(config: RunConfig, specs: Sequence[EpisodeSpec], limiter: Adap
     seen = [0] * n_actors
     turn = itertools.count()
 
-    async def play(spec: EpisodeSpec) -> Trajectory:
+    async def play(spec: EpisodeSpec) -> EpisodeLine:
         i = next(turn) % n_actors
-        line, throttles = await actors[i].play.remote(spec)
+        episode, throttles = await actors[i].play.remote(spec)
         for _ in range(throttles - seen[i]):  # replay the actor's 429s into the driver's limiter
             limiter.on_throttle()
         seen[i] = max(seen[i], throttles)
-        return Trajectory.model_validate_json(line)
+        return episode
 
     try:
-        await drain(specs, limiter, play, record)
+        await drain(specs, limiter, play, record, config.ramp_up_s)
     finally:
         await asyncio.gather(*(a.close.remote() for a in actors), return_exceptions=True)
         for a in actors:

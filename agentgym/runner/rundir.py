@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic_core import from_json
+from pydantic_core import from_json, to_json
 
 from agentgym.errors import RunMismatchError
 from agentgym.taskstore import atomic_write
 from agentgym.types import RunManifest, Trajectory
 
-__all__ = ["EpisodeRecord", "RunDir", "TrajectoryFile"]
+__all__ = ["HEAD_FIELDS", "EpisodeLine", "EpisodeRecord", "RunDir", "TrajectoryFile", "score_head"]
 
 MANIFEST, TRAJECTORIES, SCORES = "manifest.json", "trajectories.jsonl", "scores.json"
 #: manifest fields that do not change results, so a resume may differ in them
@@ -33,10 +33,58 @@ _VOLATILE = {"run_id", "created_at", "usage", "git_commit", "agentgym_version"}
 
 @dataclass(slots=True)
 class EpisodeRecord:
-    """Where one stored episode is, and whether it counts as done (infra errors are retried)."""
+    """Where one stored episode is, whether it counts as done (infra errors are retried), and its
+    ``score_head`` when known (as compact JSON: a tenth of the line, a third of the dicts), so that scoring
+    the run need not parse the line again."""
 
     offset: int
     status: str
+    head: bytes | None = None
+
+
+#: the fields of a stored trajectory that run scores read (``score_head``); a ``model_dump`` include spec
+HEAD_FIELDS: dict[str, Any] = {"id": True, "task": {"id", "split", "category"}, "sample": True, "status": True,
+                               "metrics": True, "scores": {"total", "axes"}, "usage": True}
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeLine:
+    """A finished episode in stored form: its line of ``trajectories.jsonl`` and its ``score_head``.
+
+    Executors hand finished episodes to the run directory in this form, so an episode played in another
+    process (``--workers``, Ray) is serialized once, where it was played, and never parsed by the driver.
+    """
+
+    line: bytes
+    head: dict[str, Any]
+
+    @classmethod
+    def of(cls, trajectory: Trajectory) -> EpisodeLine:
+        # the head is taken from the JSON form, so it equals what a reader of the file sees
+        return cls(trajectory.model_dump_json().encode() + b"\n",
+                   score_head(trajectory.model_dump(mode="json", include=HEAD_FIELDS)))
+
+    @property
+    def id(self) -> str:
+        return str(self.head["id"])
+
+    @property
+    def status(self) -> str:
+        return str(self.head.get("status", "completed"))
+
+
+def score_head(stored: dict[str, Any]) -> dict[str, Any]:
+    """What run scores read of a stored trajectory's JSON object: a few small fields out of the whole line
+    (a step-by-step trajectory is kilobytes; parsing every line again was most of a large run's scoring)."""
+    head: dict[str, Any] = {}
+    for key, sub in HEAD_FIELDS.items():
+        if key not in stored:
+            continue
+        value = stored[key]
+        if isinstance(sub, set) and isinstance(value, dict):
+            value = {k: value[k] for k in sorted(sub) if k in value}
+        head[key] = value
+    return head
 
 
 def note_record(records: dict[str, EpisodeRecord], episode_id: str, record: EpisodeRecord) -> None:
@@ -50,11 +98,12 @@ def note_record(records: dict[str, EpisodeRecord], episode_id: str, record: Epis
 class TrajectoryFile(Sequence[Trajectory]):
     """A read-only, lazy sequence over chosen lines of ``trajectories.jsonl``.
 
-    Holding offsets instead of parsed trajectories keeps a 10,000-episode run's memory flat.
+    Holding offsets instead of parsed trajectories keeps a 10,000-episode run's memory flat. ``heads``,
+    when given, are the lines' ``score_head`` as compact JSON (in the same order), as the run kept them.
     """
 
-    def __init__(self, path: Path, offsets: list[int]):
-        self.path, self.offsets = path, offsets
+    def __init__(self, path: Path, offsets: list[int], heads: list[bytes] | None = None):
+        self.path, self.offsets, self._heads = path, offsets, heads
 
     def __len__(self) -> int:
         return len(self.offsets)
@@ -66,12 +115,16 @@ class TrajectoryFile(Sequence[Trajectory]):
             fh.seek(self.offsets[i])
             return Trajectory.model_validate_json(fh.readline())
 
-    def records(self) -> Iterator[dict[str, Any]]:
-        """The stored JSON objects, unvalidated: for readers that need a few top-level fields only."""
+    def heads(self) -> Iterator[dict[str, Any]]:
+        """Each line's ``score_head``, unvalidated: what scoring the run reads."""
+        if self._heads is not None:
+            for head in self._heads:
+                yield from_json(head)
+            return
         with self.path.open("rb") as fh:
             for off in self.offsets:
                 fh.seek(off)
-                yield from_json(fh.readline())
+                yield score_head(from_json(fh.readline()))
 
     def select(self, indices: list[int]) -> TrajectoryFile:
         """The chosen items, still lazy (iterating them reads the file once, in order)."""
@@ -165,24 +218,24 @@ class RunDir:
                 if not line.endswith(b"\n"):
                     break
                 try:
-                    head = json.loads(line)
-                    eid, status = head["id"], head.get("status", "completed")
+                    stored = json.loads(line)
+                    eid, status = stored["id"], stored.get("status", "completed")
                 except (ValueError, KeyError, TypeError):
                     continue
-                note_record(records, eid, EpisodeRecord(start, status))
+                note_record(records, eid, EpisodeRecord(start, status, to_json(score_head(stored))))
         return records
 
     def trajectories(self, records: dict[str, EpisodeRecord] | None = None) -> TrajectoryFile:
         """Every episode's decisive trajectory, lazily (one per id)."""
         records = self.scan() if records is None else records
-        return TrajectoryFile(self.trajectories_path, sorted(r.offset for r in records.values()))
+        chosen = sorted(records.values(), key=lambda r: r.offset)
+        heads = [r.head for r in chosen]
+        return TrajectoryFile(self.trajectories_path, [r.offset for r in chosen],
+                              heads if all(h is not None for h in heads) else None)  # type: ignore[arg-type]
 
-    def append(self, trajectory: Trajectory) -> Future[int]:
-        """Queue one trajectory for a durable append; the future resolves to the line's offset once it is
-        fsync-ed."""
-        return self.append_line(trajectory.model_dump_json().encode() + b"\n")
-
-    def append_line(self, line: bytes) -> Future[int]:
+    def append(self, line: bytes) -> Future[int]:
+        """Queue one episode's line (``EpisodeLine.line``) for a durable append; the future resolves to the
+        line's offset once it is fsync-ed."""
         if self._writer is None:
             self._writer = _Appender(self.trajectories_path)
         return self._writer.submit(line)

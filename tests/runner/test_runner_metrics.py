@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from math import comb
 
@@ -89,3 +90,17 @@ def test_a_stored_run_scores_the_same_read_lazily_or_validated(tmp_path, env_nam
     assert lazy == compute_scores(list(every_line), cls, 2)
     assert lazy["n_episodes"] == 12 and lazy["success_rate"] == 1.0 and lazy["n_infra_errors"] == 0
     assert set(cls.headline_metrics) & set(lazy)
+
+
+def test_a_run_scores_itself_from_the_heads_it_kept_as_from_the_validated_file(tmp_path) -> None:
+    """A live run scores from the ``score_head`` of each line it appended, without parsing the file again;
+    the result must equal scoring the validated stored trajectories, bit for bit, usage included."""
+    from agentgym.registry import env_class
+    from agentgym.runner.engine import run
+    from agentgym.runner.rundir import RunDir
+
+    out = tmp_path / "r"
+    run("calculator", split="test", policy="oracle", out=out, limit=6, samples=2, progress=False)
+    stored = json.loads((out / "scores.json").read_text())
+    validated = compute_scores(list(RunDir(out).trajectories()), env_class("calculator"), 2)
+    assert stored == json.loads(json.dumps(validated)) and stored["rubric"]["total"] > 0
