@@ -3,17 +3,19 @@
 1. *efficiency*: a loopback fake policy server (its own process) answers every chat completion after 100 ms;
    2,000 ten-turn episodes at concurrency 256, played by the real ``openai-compatible`` policy. Ideal time =
    episodes x turns x 0.1 s / 256; efficiency = ideal / measured, start-up and final scoring included
-   (target >= 0.85). The fake server shares the machine's cores with the harness.
+   (target >= 0.85). The headline runs the harness with ``--workers 2`` (two harness processes, the
+   setting for this load on this 2-core machine); *efficiency_1_worker* is the same run in one process,
+   measured right after. The fake server shares the machine's cores with the harness.
 2. *harness_eps_per_s*: an instant in-process policy, the engine pinned to one core, 2,000 ten-turn episodes
    (target >= 100 episodes/s), per CPU second of that process: the rate one dedicated core sustains even
-   when other work shares the machine (the wall-clock rate is printed too). Everything a real run does is included: env, sandbox session, scoring with
-   the rubric engine, durable appends, final scores.
+   when other work shares the machine (the wall-clock rate is printed too). Everything a real run does is
+   included: env, sandbox session, scoring with the rubric engine, durable appends, final scores.
 3. *mem_growth_ratio*: peak RSS of a 10,000-episode run over that of a 1,000-episode run, each in a fresh
    process, on the same 100 tasks (more samples each), so only the number of episodes grows (target: flat).
 
 The env and the instant policy are tiny and defined here so that only the harness is measured.
 
-    python benchmarks/runner_scaling.py [--episodes 2000] [--concurrency 256] [--quick]
+    python benchmarks/runner_scaling.py [--episodes 2000] [--concurrency 256] [--workers 2] [--quick]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -114,6 +117,7 @@ async def _serve(port_file: str) -> None:
         return b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(out), out)
 
     replies = [answer(n) for n in range(TURNS)]
+    ASSISTANT = re.compile(rb'"role"\s*:\s*"assistant"')
 
     class Completions(asyncio.Protocol):
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -131,9 +135,10 @@ async def _serve(port_file: str) -> None:
             self.body.append(body)
 
         def on_message_complete(self) -> None:
-            request = json.loads(b"".join(self.body))
+            # the turn is the number of assistant messages so far; counted in the raw body rather than
+            # parsing it, since the conversation is the benchmark's own
+            n = len(ASSISTANT.findall(b"".join(self.body)))
             self.body = []
-            n = sum(1 for m in request["messages"] if m["role"] == "assistant")
             loop.call_later(LATENCY_S, self.reply, replies[min(n, TURNS - 1)])
 
         def reply(self, data: bytes) -> None:
@@ -147,7 +152,7 @@ async def _serve(port_file: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- measurements
-def _run(mode: str, episodes: int, concurrency: int, base_url: str | None) -> dict[str, float]:
+def _run(mode: str, episodes: int, concurrency: int, workers: int, base_url: str | None) -> dict[str, float]:
     """``mode``: ``http``, ``instant`` (one sample of each of ``episodes`` tasks) or ``samples`` (100 tasks,
     ``episodes / 100`` samples each: the task set stays fixed so only the number of episodes grows)."""
     TickEnv, InstantPolicy = _define()
@@ -161,7 +166,7 @@ def _run(mode: str, episodes: int, concurrency: int, base_url: str | None) -> di
         limit, samples = (100, episodes // 100) if mode == "samples" else (episodes, 1)
         cpu0, start = time.process_time(), time.perf_counter()
         result = run(TickEnv, split="bench", policy=policy, out=Path(tmp) / "run", limit=limit, samples=samples,
-                     concurrency=concurrency, progress=False)
+                     concurrency=concurrency, workers=workers, progress=False)
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
     assert result.scores["n_episodes"] == episodes and result.scores["success_rate"] == 1.0, result.scores
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -179,6 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--episodes", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=256)
+    parser.add_argument("--workers", type=int, default=2, help="harness processes for the efficiency run")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--serve", help=argparse.SUPPRESS)
@@ -187,10 +193,10 @@ def main() -> None:
         asyncio.run(_serve(args.serve))
         return
     if args.child:
-        mode, n, conc, *rest = args.child
+        mode, n, conc, workers, *rest = args.child
         if mode in ("instant", "samples"):
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # the harness on one core
-        print(json.dumps(_run(mode, int(n), int(conc), rest[0] if rest else None)))
+        print(json.dumps(_run(mode, int(n), int(conc), int(workers), rest[0] if rest else None)))
         return
 
     episodes = 300 if args.quick else args.episodes
@@ -207,26 +213,30 @@ def main() -> None:
                     raise SystemExit("fake policy server did not start")
                 time.sleep(0.05)
             base_url = f"http://127.0.0.1:{port_file.read_text()}/v1"
-            http = _child(["http", str(episodes), str(args.concurrency), base_url])
+            http = {w: _child(["http", str(episodes), str(args.concurrency), str(w), base_url])
+                    for w in dict.fromkeys([args.workers, 1])}
         finally:
             server.terminate()
             server.wait(timeout=10)
     ideal = episodes * TURNS * LATENCY_S / args.concurrency
-    efficiency = ideal / http["elapsed"]
-    print(f"fake server (100 ms/turn): {episodes} x {TURNS}-turn episodes at concurrency {args.concurrency} "
-          f"in {http['elapsed']:.2f} s (ideal {ideal:.2f} s)")
+    for w, r in http.items():
+        print(f"fake server (100 ms/turn): {episodes} x {TURNS}-turn episodes at concurrency {args.concurrency}, "
+              f"{w} harness process{'es' if w > 1 else ''}: {r['elapsed']:.2f} s (ideal {ideal:.2f} s, "
+              f"efficiency {ideal / r['elapsed']:.3f})")
+    efficiency, efficiency_1 = ideal / http[args.workers]["elapsed"], ideal / http[1]["elapsed"]
 
-    instant = min((_child(["instant", str(episodes), c]) for c in ("1", "16")), key=lambda r: r["cpu"])
+    instant = min((_child(["instant", str(episodes), c, "1"]) for c in ("1", "16")), key=lambda r: r["cpu"])
     eps = episodes / instant["cpu"]
     print(f"instant policy, pinned to one core: {episodes} episodes in {instant['cpu']:.2f} CPU s "
           f"({instant['elapsed']:.2f} s wall on a shared machine, {episodes / instant['elapsed']:.1f} episodes/s)")
 
-    mem_small = _child(["samples", str(small), "16"])
-    mem_large = _child(["samples", str(large), "16"])
+    mem_small = _child(["samples", str(small), "16", "1"])
+    mem_large = _child(["samples", str(large), "16", "1"])
     ratio = mem_large["peak_rss_mb"] / mem_small["peak_rss_mb"]
     print(f"peak RSS: {small} episodes {mem_small['peak_rss_mb']:.1f} MB, {large} episodes "
           f"{mem_large['peak_rss_mb']:.1f} MB")
-    print(f"efficiency={efficiency:.3f} harness_eps_per_s={eps:.1f} mem_growth_ratio={ratio:.3f}")
+    print(f"efficiency={efficiency:.3f} harness_eps_per_s={eps:.1f} mem_growth_ratio={ratio:.3f} "
+          f"efficiency_1_worker={efficiency_1:.3f}")
 
 
 if __name__ == "__main__":
