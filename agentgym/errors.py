@@ -88,3 +88,8 @@ class ConfigError(AgentGymError, ValueError):
 
 class RunMismatchError(AgentGymError, ValueError):
     """Resuming a run directory whose manifest was written by a different configuration."""
+
+
+class RunBusyError(AgentGymError, RuntimeError):
+    """Another run is writing the same run directory (two runs appending to one file would duplicate
+    episodes)."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from agentgym.runner.engine import finalize, resolve_env_class, rubric_info, score_episode
 from agentgym.runner.rundir import RunDir
+from agentgym.types import RunManifest
 
 __all__ = ["rescore"]
 
@@ -24,6 +25,14 @@ def rescore(path: str | Path, rubric: str | None = None) -> dict[str, Any]:
     manifest = rd.read_manifest()
     env_cls = resolve_env_class(manifest.env)
     rubric_obj = _rubric(env_cls, rubric or manifest.rubric.get("name"))
+    rd.lock()  # a run still appending would lose its new episodes when the file is replaced
+    try:
+        return _rewrite(rd, manifest, env_cls, rubric_obj)
+    finally:
+        rd.close()
+
+
+def _rewrite(rd: RunDir, manifest: RunManifest, env_cls: type, rubric_obj: Any) -> dict[str, Any]:
     fd, tmp = tempfile.mkstemp(dir=rd.path, prefix=".trajectories.")
     try:
         with os.fdopen(fd, "wb") as out:

@@ -8,6 +8,7 @@ compares the stored manifest with the new one and refuses to mix runs whose conf
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import queue
@@ -20,13 +21,13 @@ from typing import Any
 
 from pydantic_core import from_json, to_json
 
-from agentgym.errors import RunMismatchError
+from agentgym.errors import RunBusyError, RunMismatchError
 from agentgym.taskstore import atomic_write
 from agentgym.types import RunManifest, Trajectory
 
 __all__ = ["HEAD_FIELDS", "EpisodeLine", "EpisodeRecord", "RunDir", "TrajectoryFile", "score_head"]
 
-MANIFEST, TRAJECTORIES, SCORES = "manifest.json", "trajectories.jsonl", "scores.json"
+MANIFEST, TRAJECTORIES, SCORES, LOCK = "manifest.json", "trajectories.jsonl", "scores.json", ".lock"
 #: manifest fields that do not change results, so a resume may differ in them
 _VOLATILE = {"run_id", "created_at", "usage", "git_commit", "agentgym_version"}
 
@@ -146,6 +147,7 @@ class RunDir:
         self.trajectories_path = self.path / TRAJECTORIES
         self.scores_path = self.path / SCORES
         self._writer: _Appender | None = None
+        self._lock: int | None = None
 
     # ------------------------------------------------------------------ manifest
     def exists(self) -> bool:
@@ -160,8 +162,10 @@ class RunDir:
         """Start a new run, or check that ``manifest`` matches the stored one and resume it.
 
         Returns the manifest in force (the stored one when resuming, so its run id and dates survive).
+        Raises ``RunBusyError`` while another run has the directory open.
         """
         self.path.mkdir(parents=True, exist_ok=True)
+        self.lock()
         if self.exists():
             stored = self.read_manifest()
             diffs = manifest_diff(stored, manifest)
@@ -244,6 +248,27 @@ class RunDir:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def lock(self) -> None:
+        """Hold the directory for writing until ``close``: an exclusive ``flock`` on ``.lock`` (``open``
+        takes it; so does ``rescore``, which rewrites the file). The kernel drops it when the process dies,
+        so a killed run never leaves the directory locked. Raises ``RunBusyError`` if another run holds it."""
+        if self._lock is not None:
+            return
+        fd = os.open(self.path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise RunBusyError(f"{self.path} is being written by another run (pid {holder}); wait for it to "
+                               f"finish, or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock = fd
 
     # ------------------------------------------------------------------ scores
     def write_scores(self, scores: dict[str, Any]) -> None:

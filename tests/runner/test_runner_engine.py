@@ -171,3 +171,29 @@ def test_noise_specs_wrap_every_env_and_are_reproducible(tmp_path: Path) -> None
     assert b.scores["success_rate"] == a.scores["success_rate"]
     with pytest.raises(RunMismatchError, match="noise"):
         run("calculator", out=tmp_path / "a", **{**opts, "noise": ["tool:failure=0.5"]})
+
+
+def test_a_second_run_on_a_busy_run_directory_is_refused(tmp_path: Path) -> None:
+    """Two runs appending to one file would duplicate episodes: the second is refused while the first
+    writes, and the directory resumes normally once the first is done."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from agentgym.errors import RunBusyError
+
+    out = tmp_path / "r"
+    script = ("import sys; from runner_helpers import SlowOracle; from agentgym.runner.engine import run; "
+              "run('calculator', policy=SlowOracle(0.2), out=sys.argv[1], limit=8, concurrency=2, progress=False)")
+    env = {**os.environ, "PYTHONPATH": f"{Path(__file__).parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    first = subprocess.Popen([sys.executable, "-c", script, str(out)], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not (out / "trajectories.jsonl").exists() and time.monotonic() < deadline and first.poll() is None:
+        time.sleep(0.02)
+    assert first.poll() is None, "the first run ended before the second could start"
+    with pytest.raises(RunBusyError, match=f"pid {first.pid}"):
+        run("calculator", policy=SlowOracle(0.05), out=out, limit=8, concurrency=2, progress=False)
+    assert first.wait(timeout=60) == 0, first.stderr.read().decode()
+    again = run("calculator", policy=SlowOracle(0.05), out=out, limit=8, concurrency=2, progress=False)
+    assert again.n_run == 0 and again.n_skipped == 8 and len(_lines(out)) == 8
