@@ -49,7 +49,7 @@ def _frame(message: Any) -> bytes:
 async def _receive(reader: asyncio.StreamReader) -> Any:
     """The next message; ``asyncio.IncompleteReadError`` when the other side has closed."""
     (length,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
-    return pickle.loads(await reader.readexactly(length))  # noqa: S301 - our own forked process
+    return pickle.loads(await reader.readexactly(length))  # the other end is our own forked process
 
 
 # ---------------------------------------------------------------------------------------------- worker side
