@@ -249,6 +249,13 @@ class AdaptiveLimiter:
             self.limit = max(1, self.limit // 2)
             self._clean = 0
 
+    def replay_throttles(self, seen: int, reported: int) -> int:
+        """A runner in another process reports its 429s as a running count (``EpisodeRunner.throttles``):
+        throttle once for each one not seen yet. Returns the count seen now."""
+        for _ in range(reported - seen):
+            self.on_throttle()
+        return max(seen, reported)
+
     def on_success(self) -> None:
         if self.limit >= self.maximum:
             return
@@ -310,7 +317,8 @@ class RetryingPolicy(Policy):
 class EpisodeRunner:
     """Plays single episodes for a run: owns the env pool, the (retrying) policy, the sandbox and rubric.
 
-    The local engine uses one; each Ray actor builds its own from the same ``RunConfig``.
+    The local engine uses one; each worker process and Ray actor builds its own from the same ``RunConfig``
+    and reports ``throttles`` (the 429s it has seen) back to the driver's limiter.
     """
 
     def __init__(self, config: RunConfig, *, on_throttle: Callable[[], None] | None = None,
@@ -323,12 +331,19 @@ class EpisodeRunner:
         self.tasks = tasks if tasks is not None else load_run_tasks(self.env_cls, config.split, config.limit,
                                                                      config.env_kwargs)
         self.inner_policy = build_policy(config)
-        self.policy = RetryingPolicy(self.inner_policy, retries=config.max_call_retries, on_throttle=on_throttle)
+        self.throttles = 0
+        self._on_throttle = on_throttle
+        self.policy = RetryingPolicy(self.inner_policy, retries=config.max_call_retries, on_throttle=self._throttled)
         self.rubric = load_rubric_for(config, self.env_cls)
         self.sandbox = make_sandbox(config.sandbox)
         self._free: list[Any] = []
         self._all: list[Any] = []
         self._reported_crash = False
+
+    def _throttled(self) -> None:
+        self.throttles += 1
+        if self._on_throttle is not None:
+            self._on_throttle()
 
     def _make_env(self) -> Any:
         env = self.env_cls(split=self.config.split, tasks=self.tasks, sandbox=self.sandbox,

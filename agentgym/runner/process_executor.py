@@ -63,13 +63,7 @@ def _worker_main(config: RunConfig, tasks: TaskList, sock: socket.socket,
 
 
 async def _serve(config: RunConfig, tasks: TaskList, sock: socket.socket) -> None:
-    throttles = 0
-
-    def throttled() -> None:
-        nonlocal throttles
-        throttles += 1
-
-    runner = EpisodeRunner(config, on_throttle=throttled, tasks=tasks)
+    runner = EpisodeRunner(config, tasks=tasks)
     reader, writer = await asyncio.open_connection(sock=sock)
     running: set[asyncio.Task[None]] = set()
 
@@ -78,7 +72,7 @@ async def _serve(config: RunConfig, tasks: TaskList, sock: socket.socket) -> Non
             outcome: EpisodeLine | str = EpisodeLine.of(await runner.play(spec))
         except Exception as exc:  # a harness bug: the driver raises it, as the in-process executor would
             outcome = f"{type(exc).__name__}: {exc}"
-        writer.write(_frame((spec.id, outcome, throttles)))
+        writer.write(_frame((spec.id, outcome, runner.throttles)))
 
     try:
         while True:
@@ -121,9 +115,7 @@ class _Worker:
         try:
             while True:
                 episode_id, outcome, throttles = await _receive(self.reader)
-                for _ in range(throttles - self.throttles):  # replay the worker's 429s into the limiter
-                    self.limiter.on_throttle()
-                self.throttles = max(self.throttles, throttles)
+                self.throttles = self.limiter.replay_throttles(self.throttles, throttles)
                 future = self.waiting.pop(episode_id)
                 if isinstance(outcome, EpisodeLine):
                     future.set_result(outcome)

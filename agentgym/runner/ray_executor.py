@@ -24,14 +24,10 @@ class EpisodeActor:
     """Lives in a Ray worker; ``play`` returns the scored episode's stored form and the 429s seen so far."""
 
     def __init__(self, config: RunConfig):
-        self.throttles = 0
-        self.runner = EpisodeRunner(config, on_throttle=self._throttled)
-
-    def _throttled(self) -> None:
-        self.throttles += 1
+        self.runner = EpisodeRunner(config)
 
     async def play(self, spec: EpisodeSpec) -> tuple[EpisodeLine, int]:
-        return EpisodeLine.of(await self.runner.play(spec)), self.throttles
+        return EpisodeLine.of(await self.runner.play(spec)), self.runner.throttles
 
     async def close(self) -> None:
         await self.runner.aclose()
@@ -63,9 +59,7 @@ async def run_ray(config: RunConfig, specs: Sequence[EpisodeSpec], limiter: Adap
     async def play(spec: EpisodeSpec) -> EpisodeLine:
         i = next(turn) % n_actors
         episode, throttles = await actors[i].play.remote(spec)
-        for _ in range(throttles - seen[i]):  # replay the actor's 429s into the driver's limiter
-            limiter.on_throttle()
-        seen[i] = max(seen[i], throttles)
+        seen[i] = limiter.replay_throttles(seen[i], throttles)
         return episode
 
     try:

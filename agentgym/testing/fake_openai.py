@@ -2,7 +2,8 @@
 
 It speaks the real chat-completions protocol so that the real clients (``openai``, ``litellm``, the
 openai-compatible policy) are exercised against it, and it can misbehave on purpose: 429s, 500s, slow
-answers and malformed JSON, either on a fixed schedule or at a seeded random rate. It binds 127.0.0.1 only and stops with its context.
+answers and malformed JSON, either on a fixed schedule or at a seeded random rate. It binds 127.0.0.1 only
+and stops with its context.
 
     with FakeOpenAIServer(responder=lambda req: {"content": "hi"}) as server:
         client = openai.OpenAI(base_url=server.base_url, api_key="x")

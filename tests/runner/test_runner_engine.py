@@ -149,6 +149,15 @@ async def test_limiter_halves_on_throttle_and_ramps_back() -> None:
     assert peak == 2
 
 
+def test_a_remote_runners_429_count_is_replayed_once_into_the_limiter() -> None:
+    lim = AdaptiveLimiter(16, cooldown_s=0.0)
+    seen = lim.replay_throttles(0, 2)  # a worker reports two 429s so far
+    assert seen == 2 and lim.throttles == 2 and lim.limit == 4
+    seen = lim.replay_throttles(seen, 2)  # the same count again: nothing new
+    assert seen == 2 and lim.throttles == 2 and lim.limit == 4
+    assert lim.replay_throttles(seen, 3) == 3 and lim.limit == 2
+
+
 async def test_retrying_policy_reports_throttles_and_gives_up() -> None:
     throttles = []
     inner = FlakyOracle({"t"}, status_code=429, retryable=True)
